@@ -113,3 +113,9 @@ def write_toy_dataset(out: Path, n: int = 24) -> Path:
 @pytest.fixture(scope="session")
 def toy_dataset_dir(tmp_path_factory) -> Path:
     return write_toy_dataset(tmp_path_factory.mktemp("toy") / "pisar")
+
+
+@pytest.fixture(scope="session")
+def built_dataset_dir(toy_dataset_dir) -> Path:
+    # TEMPORARY: the toy folder stands in until the embedded-sample build lands (the lead replaces this).
+    return toy_dataset_dir

@@ -1,0 +1,1 @@
+"""Curation: raw sources -> raw snapshot -> clean -> dedup -> tuples -> dataset folder -> Hub."""

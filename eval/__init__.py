@@ -1,0 +1,1 @@
+"""Eval: sem_sim scoring, model adapters (files, local models, API baselines), benchmark and reports."""

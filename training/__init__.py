@@ -1,0 +1,1 @@
+"""Training: SFT recipes (transformers + peft LoRA) and the `pisar train` entry point."""
