@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -113,6 +114,22 @@ def write_toy_dataset(out: Path, n: int = 24) -> Path:
 @pytest.fixture(scope="session")
 def toy_dataset_dir(tmp_path_factory) -> Path:
     return write_toy_dataset(tmp_path_factory.mktemp("toy") / "pisar")
+
+
+@dataclass(frozen=True)
+class SampleBuild:
+    out: Path  # the dataset folder
+    work: Path  # --work of the build (DuckDB work database per recipe)
+    raw: Path  # the raw snapshot the embedded sample was imported into
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> SampleBuild:
+    from pisar_data import cli
+
+    root = tmp_path_factory.mktemp("sample-build")
+    assert cli.main(["build", "--out", str(root / "pisar"), "--work", str(root / "work"), "--quiet"]) == 0
+    return SampleBuild(out=root / "pisar", work=root / "work", raw=root / "work" / "sample-raw")
 
 
 @pytest.fixture(scope="session")

@@ -1,1 +1,1 @@
-"""Training: SFT recipes (transformers + peft LoRA) and the `pisar train` entry point."""
+"""SFT recipes (transformers + peft LoRA) for vision-language models on PiSAR."""

@@ -1,0 +1,286 @@
+"""The build report: ``build/report.html`` with matplotlib figures, and the funnel table of the terminal summary.
+
+Figures (PNG under ``build/figures/``): source mix, the funnel of rows through every stage, duplicate
+cluster sizes, anchor scores, persona marginals against the Pew weighted marginals, action types, text
+lengths and split sizes. A figure whose table the build did not produce is listed as missing instead.
+PNGs are written without a timestamp or software tag, so the same build gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import polars as pl
+from rich.table import Table
+
+from pisar_data import atomic
+from pisar_data.schema import ACTION_TYPES, PERSONA_ATTRIBUTES, PERSONA_VOCABULARY, SPLITS
+
+TEXT_COLUMNS = ("intent", "action", "rationale", "screen_text")
+SOURCE_COLORS = {"google_play": "#3b7dd8", "app_store": "#8a5cc2", "opera": "#e08a1e"}
+
+
+def funnel_table(manifest: Mapping) -> Table:
+    """The manifest's funnel as a rich table: rows after each step and the change from the previous step."""
+    table = Table(title="Rows through the build")
+    table.add_column("step")
+    table.add_column("rows", justify="right")
+    table.add_column("change", justify="right")
+    previous = None
+    for step in manifest.get("funnel", []):
+        change = "" if previous is None else f"{step['rows'] - previous:+,}"
+        table.add_row(step["step"], f"{step['rows']:,}", change)
+        previous = step["rows"]
+    return table
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    _pyplot().close(figure)
+    return buffer.getvalue()
+
+
+def fig_source_mix(manifest: Mapping, tables: Mapping) -> bytes | None:
+    sources = {s: n for s, n in manifest.get("sources", {}).items()}
+    if not sources:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    bars = ax.bar(list(sources), list(sources.values()), color=[SOURCE_COLORS.get(s, "grey") for s in sources])
+    ax.bar_label(bars, labels=[f"{n:,}" for n in sources.values()], fontsize=8)
+    ax.set_ylim(0, max(sources.values()) * 1.15 or 1)
+    ax.set_ylabel("rows")
+    ax.set_title("Rows per source")
+    return _png(fig)
+
+
+def fig_funnel(manifest: Mapping, tables: Mapping) -> bytes | None:
+    funnel = manifest.get("funnel", [])
+    if not funnel:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(funnel) + 1))
+    steps = [f["step"] for f in funnel][::-1]
+    counts = [f["rows"] for f in funnel][::-1]
+    bars = ax.barh(steps, counts, color="#4c72b0")
+    ax.bar_label(bars, labels=[f"{n:,}" for n in counts], fontsize=8, padding=2)
+    ax.set_xlabel("rows")
+    ax.set_title("Rows through every stage")
+    ax.set_xlim(0, max(counts) * 1.15 or 1)
+    return _png(fig)
+
+
+def fig_duplicate_clusters(manifest: Mapping, tables: Mapping) -> bytes | None:
+    decisions = tables.get("dedup_decisions")
+    if decisions is None or decisions.height == 0:
+        return None
+    sizes = decisions.group_by("cluster_id").len()["len"] + 1  # removed rows + the kept one
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    counts = sizes.value_counts().sort(sizes.name)
+    ax.bar(counts[sizes.name].to_list(), counts["count"].to_list(), color="#55a868", width=0.8)
+    ax.set_xlabel("rows in the cluster (kept + removed)")
+    ax.set_ylabel("clusters")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if counts["count"].max() > 50:  # a long tail of big clusters is invisible on a linear axis
+        ax.set_yscale("log")
+    ax.set_title(f"Near-duplicate clusters: {decisions['cluster_id'].n_unique():,} clusters, {decisions.height:,} rows removed")
+    return _png(fig)
+
+
+def fig_anchor_scores(manifest: Mapping, tables: Mapping) -> bytes | None:
+    rows = tables.get("rows")
+    if rows is None or "anchor_score" not in rows.columns or rows.height == 0:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for source in sorted(rows["source"].unique().to_list()):
+        scores = rows.filter(pl.col("source") == source)["anchor_score"].drop_nulls().to_list()
+        ax.hist(scores, bins=20, range=(0, 1), alpha=0.6, label=f"{source} ({len(scores):,})", color=SOURCE_COLORS.get(source))
+    ax.set_xlabel("anchor_score")
+    ax.set_ylabel("rows")
+    ax.legend(fontsize=8)
+    ax.set_title("Anchor scores of the selected rows")
+    return _png(fig)
+
+
+def persona_marginals(tables: Mapping) -> dict[str, pl.DataFrame]:
+    """Per attribute: value, share of rows, share of the Pew weight (both over non-null values)."""
+    rows, pew = tables.get("rows"), tables.get("pew_profiles")
+    if rows is None or "persona_attributes" not in rows.columns:
+        return {}
+    out = {}
+    attributes = rows.select(pl.col("persona_attributes").struct.unnest())
+    for attribute in PERSONA_ATTRIBUTES:
+        corpus = attributes[attribute].drop_nulls().value_counts(name="n")
+        corpus = corpus.select(pl.col(attribute).cast(pl.Utf8).alias("value"), (pl.col("n") / pl.col("n").sum()).alias("corpus"))
+        if pew is not None and attribute in pew.columns:
+            weights = pew.filter(pl.col(attribute).is_not_null()).group_by(attribute).agg(pl.col("weight").sum())
+            weights = weights.select(pl.col(attribute).cast(pl.Utf8).alias("value"), (pl.col("weight") / pl.col("weight").sum()).alias("pew"))
+            corpus = corpus.join(weights, on="value", how="full", coalesce=True)
+        else:
+            corpus = corpus.with_columns(pew=pl.lit(None, pl.Float64))
+        if corpus.height:
+            order = {value: i for i, value in enumerate(PERSONA_VOCABULARY[attribute])}
+            out[attribute] = corpus.fill_null(0.0).sort(pl.col("value").replace_strict(order, default=len(order)), "value")
+    return out
+
+
+def fig_persona_marginals(manifest: Mapping, tables: Mapping) -> bytes | None:
+    marginals = persona_marginals(tables)
+    if not marginals:
+        return None
+    plt = _pyplot()
+    columns = 2
+    lines = (len(marginals) + columns - 1) // columns
+    fig, axes = plt.subplots(lines, columns, figsize=(10, 2.3 * lines), squeeze=False)
+    for ax, (attribute, frame) in zip(axes.flat, marginals.items()):
+        positions = range(frame.height)
+        ax.barh([p + 0.2 for p in positions], frame["corpus"].to_list(), height=0.4, label="PiSAR rows", color="#4c72b0")
+        ax.barh([p - 0.2 for p in positions], frame["pew"].to_list(), height=0.4, label="Pew ATP (weighted)", color="#c44e52")
+        ax.set_yticks(list(positions), frame["value"].to_list(), fontsize=7)
+        ax.set_title(attribute, fontsize=9)
+        ax.set_xlim(0, 1)
+    for ax in list(axes.flat)[len(marginals):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle("Persona marginals: share of rows vs Pew weighted share")
+    return _png(fig)
+
+
+def fig_action_types(manifest: Mapping, tables: Mapping) -> bytes | None:
+    rows = tables.get("rows")
+    if rows is None or rows.height == 0:
+        return None
+    counts = dict(rows.group_by("action_type").len().iter_rows())
+    names = [n for n in ACTION_TYPES if counts.get(n)] + sorted(n for n in counts if n not in ACTION_TYPES)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(names) + 1.2))
+    values = [counts[n] for n in names][::-1]
+    bars = ax.barh(names[::-1], values, color=["#c44e52" if n not in ACTION_TYPES else "#4c72b0" for n in names[::-1]])
+    ax.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=8, padding=2)
+    ax.set_xlim(0, max(values) * 1.12)
+    ax.set_xlabel("rows")
+    ax.set_title("action_type distribution")
+    return _png(fig)
+
+
+def fig_text_lengths(manifest: Mapping, tables: Mapping) -> bytes | None:
+    rows = tables.get("rows")
+    columns = [c for c in TEXT_COLUMNS if rows is not None and c in rows.columns]
+    if not columns or rows.height == 0:
+        return None
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, len(columns), figsize=(3 * len(columns), 2.8), squeeze=False)
+    for ax, column in zip(axes.flat, columns):
+        words = rows[column].fill_null("").str.split(" ").list.len().to_list()
+        ax.hist(words, bins=20, color="#8172b2")
+        ax.set_title(f"{column} (median {sorted(words)[len(words) // 2]:,})", fontsize=9)
+        ax.set_xlabel("words")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.flat[0].set_ylabel("rows")
+    return _png(fig)
+
+
+def fig_split_sizes(manifest: Mapping, tables: Mapping) -> bytes | None:
+    splits = manifest.get("splits", {})
+    rows = tables.get("rows")
+    if not splits:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    names = [s for s in SPLITS if s in splits]
+    if rows is not None and "split" in rows.columns:
+        bottom = [0] * len(names)
+        for source in sorted(rows["source"].unique().to_list()):
+            part = rows.filter(pl.col("source") == source)
+            values = [part.filter(pl.col("split") == s).height for s in names]
+            ax.bar(names, values, bottom=bottom, label=source, color=SOURCE_COLORS.get(source))
+            bottom = [b + v for b, v in zip(bottom, values)]
+        ax.legend(fontsize=8)
+    else:
+        ax.bar(names, [splits[s] for s in names])
+    for i, name in enumerate(names):
+        ax.annotate(f"{splits[name]:,}", (i, splits[name]), ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, max(splits.values(), default=0) * 1.15 or 1)
+    ax.set_ylabel("rows")
+    ax.set_title("Split sizes (by source)")
+    return _png(fig)
+
+
+FIGURES: tuple[tuple[str, str, Callable[[Mapping, Mapping], bytes | None]], ...] = (
+    ("source_mix", "Source mix", fig_source_mix),
+    ("funnel", "Rows through every stage", fig_funnel),
+    ("duplicate_clusters", "Duplicate cluster sizes", fig_duplicate_clusters),
+    ("anchor_scores", "Anchor score histogram", fig_anchor_scores),
+    ("persona_marginals", "Persona marginals against the Pew weighted marginals", fig_persona_marginals),
+    ("action_types", "action_type distribution", fig_action_types),
+    ("text_lengths", "Text length distributions", fig_text_lengths),
+    ("split_sizes", "Split sizes", fig_split_sizes),
+)
+
+
+def _html_table(header: list[str], rows: list[list]) -> str:
+    cells = lambda tag, values: "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in values)  # noqa: E731
+    body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
+    return f"<table><thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html(manifest: Mapping, figures: list[tuple[str, str, str | None]]) -> str:
+    funnel = _html_table(["step", "rows"], [[f["step"], f"{f['rows']:,}"] for f in manifest.get("funnel", [])])
+    stages = _html_table(
+        ["stage", "seconds", "counts"],
+        [[s["name"], s.get("seconds", ""), ", ".join(f"{k}={v}" for k, v in (s.get("counts") or {}).items())]
+         for s in manifest.get("stages", [])],
+    )
+    splits = _html_table(["split", "rows"], [[s, f"{n:,}"] for s, n in manifest.get("splits", {}).items()])
+    sections = []
+    for name, title, path in figures:
+        if path is None:
+            sections.append(f"<h2>{html.escape(title)}</h2><p class=missing>Not drawn: the build produced no data for it.</p>")
+        else:
+            sections.append(f'<h2>{html.escape(title)}</h2><img src="{path}" alt="{html.escape(title)}">')
+    title = f"PiSAR build report — {manifest.get('recipe_name', '')} (PiSAR {manifest.get('pisar_version', '')}, seed {manifest.get('seed', '')})"
+    return (
+        "<!doctype html><html><head><meta charset=utf-8>"
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:1000px;margin:auto}}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
+        "img{max-width:100%}.missing{color:#a00}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><h2>Funnel</h2>{funnel}<h2>Splits</h2>{splits}<h2>Stages</h2>{stages}"
+        + "".join(sections) + "</body></html>\n"
+    )
+
+
+def write_report(manifest: dict, tables: dict[str, pl.DataFrame], build_dir: Path) -> Path:
+    """Write ``build_dir/report.html`` and its figures under ``build_dir/figures``; returns the HTML path."""
+    build_dir = Path(build_dir)
+    drawn = []
+    for name, title, draw in FIGURES:
+        png = draw(manifest, tables)
+        if png is None:
+            drawn.append((name, title, None))
+            continue
+        atomic.write_bytes(build_dir / "figures" / f"{name}.png", png)
+        drawn.append((name, title, f"figures/{name}.png"))
+    path = build_dir / "report.html"
+    atomic.write_text(path, _html(manifest, drawn))
+    return path

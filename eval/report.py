@@ -1,0 +1,168 @@
+"""The bench report folder: report.json (stable keys), report.md (the tables), report.html (tables +
+figures), figures/*.png and scores.csv (every row's scores, for anyone who wants to dig)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.bench import Gold, ModelRun
+from pisar_data.atomic import output_dir
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _cost(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"${value:.2f}" if value >= 1 else f"${value:.4f}"
+
+
+def tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of every table, shared by the Markdown and HTML renderings."""
+    models = report["models"]
+    main = [
+        [
+            m["model"], str(m["n"]), _num(m["mean"]), f"[{_num(m['ci95'][0])}, {_num(m['ci95'][1])}]", _pct(m["share_ge_0_7"]),
+            _num(m["action_mean"]), _num(m["rationale_mean"]), str(m["parse_failures"]), str(m["n_missing"]), str(m["n_extra"]), _cost(m["cost_usd"]),
+        ]
+        for m in models
+    ]
+    sources = sorted({s for m in models for s in m["per_source"]})
+    per_source = [[m["model"], *(f"{_num(m['per_source'].get(s))} (n={m['per_source_n'].get(s, 0)})" for s in sources)] for m in models]
+    floor = 1 / report["bootstrap"]["resamples"]  # a p-value of 0 only means "below the bootstrap's resolution"
+    paired = [
+        [d["a"], d["b"], str(d["n"]), _num(d["mean_diff"]), f"[{_num(d['ci95'][0])}, {_num(d['ci95'][1])}]", f"< {floor:g}" if d["p_value"] == 0 else _num(d["p_value"])]
+        for d in report["paired_differences"]
+    ]
+    reference = [[r["model"], r["setting"], _num(r["mean"]), r["share_ge_0_7_text"]] for r in report["reference"]]
+    out = [
+        (
+            f"Results on {report['data']} ({report['split']}, {report['n_gold']} rows; sem_sim model {report['sem_sim_model']})",
+            ["model", "n", "mean sem_sim", "95% CI", "≥ 0.7", "action", "rationale", "parse failures", "missing", "extra", "cost"],
+            main,
+        ),
+        ("Mean sem_sim per source", ["model", *sources], per_source),
+    ]
+    if paired:
+        out.append(("Paired differences (a − b, bootstrap on ids both predicted)", ["a", "b", "n", "mean diff", "95% CI", "p"], paired))
+    out.append((f"Reference: {report['reference_label']}", ["model", "setting", "mean sem_sim", "rows with sem_sim ≥ 0.7"], reference))
+    return out
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    parts = []
+    for title, header, rows in tables(report):
+        parts.append(f"### {title}\n")
+        parts.append("| " + " | ".join(header) + " |")
+        parts.append("|" + "|".join("---" for _ in header) + "|")
+        parts += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+        parts.append("")
+    failures = [m for m in report["models"] if m["n_missing"] or m["n_extra"]]
+    for m in failures:
+        parts.append(f"- {m['model']}: {m['n_missing']} missing ids (scored 0), {m['n_extra']} extra ids (not scored); listed in report.json.")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _figure_png(draw) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    draw(ax)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def figures(report: dict[str, Any], runs: list[ModelRun], gold: Gold) -> dict[str, bytes]:
+    threshold = report["threshold"]
+
+    def histogram(ax):
+        bins = np.linspace(0, 1, 21)
+        for run in runs:
+            ax.hist(np.clip(run.scores.combined, 0, 1), bins=bins, histtype="step", linewidth=1.5, label=run.model)
+        ax.axvline(threshold, color="grey", linestyle="--", linewidth=1)
+        ax.set(xlabel="sem_sim (action + rationale)", ylabel="rows", title="sem_sim per row")
+        ax.legend(fontsize=8)
+
+    def cdf(ax):
+        for run in runs:
+            values = np.sort(run.scores.combined)
+            share = np.arange(1, values.size + 1) / values.size
+            ax.step(np.r_[values[:1], values], np.r_[0.0, share], where="post", label=run.model)
+        ax.axvline(threshold, color="grey", linestyle="--", linewidth=1)
+        ax.set(xlabel="sem_sim (action + rationale)", ylabel="share of rows ≤ x", title="Cumulative distribution", xlim=(min(0.0, ax.get_xlim()[0]), 1.02), ylim=(0, 1.02))
+        ax.legend(fontsize=8)
+
+    def per_source(ax):
+        sources = sorted(set(gold.sources))
+        width = 0.8 / max(1, len(runs))
+        for k, m in enumerate(report["models"]):
+            ax.bar(np.arange(len(sources)) + k * width, [m["per_source"][s] or 0 for s in sources], width, label=m["model"])
+        ax.set_xticks(np.arange(len(sources)) + width * (len(runs) - 1) / 2, sources)
+        ax.set(ylabel="mean sem_sim", title="Mean sem_sim per source", ylim=(0, 1))
+        ax.legend(fontsize=8)
+
+    return {"sem_sim_hist.png": _figure_png(histogram), "sem_sim_cdf.png": _figure_png(cdf), "per_source.png": _figure_png(per_source)}
+
+
+def page(report: dict[str, Any], figure_names: list[str]) -> str:
+    body = ["<h1>PiSAR benchmark report</h1>"]
+    for title, header, rows in tables(report):
+        body.append(f"<h2>{html.escape(title)}</h2><table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>")
+        body += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+        body.append("</tbody></table>")
+    body.append("<h2>Figures</h2>")
+    body += [f'<p><img src="figures/{name}" alt="{html.escape(name)}"></p>' for name in figure_names]
+    for m in report["models"]:
+        if m["missing_ids"] or m["extra_ids"]:
+            body.append(f"<h3>{html.escape(m['model'])}: ids not matched</h3>")
+            body.append(f"<p>missing (scored 0): {html.escape(', '.join(m['missing_ids']) or 'none')}</p>")
+            body.append(f"<p>extra (not scored): {html.escape(', '.join(m['extra_ids']) or 'none')}</p>")
+    style = "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}img{max-width:100%}"
+    return f'<!doctype html>\n<html><head><meta charset="utf-8"><title>PiSAR benchmark report</title><style>{style}</style></head><body>\n' + "\n".join(body) + "\n</body></html>\n"
+
+
+def scores_csv(runs: list[ModelRun], gold: Gold) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["model", "id", "source", "sem_sim", "action_sem_sim", "rationale_sem_sim", "present", "parsed"])
+    for run in runs:
+        for k, row_id in enumerate(gold.ids):
+            writer.writerow([run.model, row_id, gold.sources[k], f"{run.scores.combined[k]:.6f}", f"{run.scores.action[k]:.6f}", f"{run.scores.rationale[k]:.6f}", int(run.present[k]), int(run.parsed[k])])
+    return buffer.getvalue()
+
+
+def write_report(out: Path, report: dict[str, Any], runs: list[ModelRun], gold: Gold) -> None:
+    """Writes the whole folder at once: a failure leaves any earlier report in place."""
+    pngs = figures(report, runs, gold)
+    with output_dir(out) as tmp:
+        (tmp / "figures").mkdir()
+        for name, data in pngs.items():
+            (tmp / "figures" / name).write_bytes(data)
+        (tmp / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "report.md").write_text(markdown(report), encoding="utf-8")
+        (tmp / "report.html").write_text(page(report, list(pngs)), encoding="utf-8")
+        (tmp / "scores.csv").write_text(scores_csv(runs, gold), encoding="utf-8")

@@ -1,0 +1,97 @@
+"""Anchoring: rationales pick the screen they talk about (real Rico screens), thresholds, fallback, OPeRA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curation.stages import BuildContext
+from curation.stages.anchor import Config, run
+from curation.stages.personas import ATTRIBUTES_DTYPE
+from pisar_data.schema import PERSONA_ATTRIBUTES
+
+LOGIN, ROUTES, SETTINGS = "33603", "33670", "33632"
+
+
+def _library(real_samples: Path, context_id: str, stems: list[str]) -> pl.DataFrame:
+    from curation.sources.screens import screen_text
+
+    rico = real_samples / "screens" / "rico"
+    rows = []
+    for stem in stems:
+        path = rico / f"{stem}.jpg"
+        rows.append({"screen_id": stem, "context_id": context_id, "image_path": str(path), "screen_text": screen_text(path)[0],
+                     "screen_source": "view_hierarchy", "phash": "0", "width": 1, "height": 1, "original_paths": [str(path)]})
+    return pl.DataFrame(rows)
+
+
+def _tuples(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
+    """(id, source, context_id, rationale) -> a tuples table with the columns anchoring carries through."""
+    persona = dict.fromkeys(PERSONA_ATTRIBUTES)
+    return pl.DataFrame({
+        "id": [r[0] for r in rows], "source": [r[1] for r in rows], "context_id": [r[2] for r in rows],
+        "context_name": [r[2] for r in rows], "rationale": [r[3] for r in rows], "intent": ["use it"] * len(rows),
+        "persona_attributes": pl.Series([persona] * len(rows), dtype=ATTRIBUTES_DTYPE),
+        "image_path": [None] * len(rows), "screen_text": [None] * len(rows), "screen_source": [None] * len(rows),
+    })
+
+
+LOGIN_RATIONALE = "I can't log in, it keeps rejecting my password and sends me back to the sign in page."
+ROUTES_RATIONALE = "The bus arrival predictions are always wrong and the routes list never refreshes."
+
+
+@pytest.fixture(scope="module")
+def embedding_result(real_samples, tmp_path_factory):
+    library = _library(real_samples, "app", [SETTINGS, LOGIN, ROUTES])
+    tuples = _tuples([("gp-1", "google_play", "app", LOGIN_RATIONALE), ("gp-2", "google_play", "app", ROUTES_RATIONALE),
+                      ("gp-3", "google_play", "app", "Love it, five stars from me and my whole family."),
+                      ("gp-4", "google_play", "no.screens.app", LOGIN_RATIONALE)])
+    tmp = tmp_path_factory.mktemp("anchor")
+    return run({"tuples": tuples, "screen_library": library}, Config(), BuildContext(tmp, tmp, seed=0))
+
+
+def test_login_rationale_anchors_to_the_real_sign_in_screen(embedding_result):
+    anchored = embedding_result.tables["anchored"]
+    login = anchored.filter(pl.col("id") == "gp-1").row(0, named=True)
+    assert login["screen_id"] == LOGIN and "SIGN IN" in login["screen_text"]
+    assert login["anchor_method"] == "embedding:all-MiniLM-L6-v2"
+    assert anchored.filter(pl.col("id") == "gp-2")["screen_id"].item() == ROUTES
+    assert anchored.schema["anchor_score"] == pl.Float32
+    assert login["anchor_score"] >= Config().min_score_embedding
+
+
+def test_unanchorable_rows_and_screenless_contexts_are_dropped_and_counted(embedding_result):
+    drops = {r["id"]: r["reason"] for r in embedding_result.tables["anchor_drops"].to_dicts()}
+    assert drops == {"gp-3": "below_threshold", "gp-4": "no_screen"}
+    counts = embedding_result.counts
+    assert counts["review_contexts_without_screens"] == 1 and counts["dropped_below_threshold"] == 1 and counts["out"] == 2
+
+
+def test_lexical_fallback_when_the_model_is_unavailable(real_samples, tmp_path, monkeypatch):
+    import pisar_data.embeddings
+
+    def unavailable(*args, **kwargs):
+        raise OSError("model files not found")
+
+    monkeypatch.setattr(pisar_data.embeddings, "load_sentence_model", unavailable)
+    library = _library(real_samples, "app", [SETTINGS, LOGIN, ROUTES])
+    tuples = _tuples([("gp-1", "google_play", "app", LOGIN_RATIONALE), ("gp-2", "google_play", "app", ROUTES_RATIONALE)])
+    messages = []
+    result = run({"tuples": tuples, "screen_library": library}, Config(), BuildContext(tmp_path, tmp_path, 0, log=messages.append))
+    anchored = result.tables["anchored"]
+    assert result.counts["method"] == "tfidf" and any("lexical fallback" in m for m in messages)
+    assert dict(anchored.select("id", "screen_id").iter_rows()) == {"gp-1": LOGIN, "gp-2": ROUTES}
+
+
+def test_opera_rows_keep_their_own_screenshot_and_text(real_samples, tmp_path):
+    library = _library(real_samples, "amazon.com", [LOGIN, ROUTES])
+    own = str(real_samples / "screens" / "rico" / f"{ROUTES}.jpg")
+    tuples = _tuples([("op-1", "opera", "amazon.com", LOGIN_RATIONALE), ("op-2", "opera", "amazon.com", "Cheaper.")])
+    tuples = tuples.with_columns(pl.Series("image_path", [own, None]), pl.Series("screen_text", ["Routes page HTML text", "x"]))
+    result = run({"tuples": tuples, "screen_library": library}, Config(method="lexical"), BuildContext(tmp_path, tmp_path, 0))
+    row = result.tables["anchored"].row(0, named=True)
+    # the login rationale would fit the sign-in screen better, but the observed screenshot is kept, below threshold or not
+    assert row["screen_id"] == ROUTES and row["screen_text"] == "Routes page HTML text" and row["anchor_method"] == "own_screenshot:tfidf"
+    assert result.tables["anchor_drops"].to_dicts() == [{"id": "op-2", "reason": "no_screenshot", "anchor_score": 0.0}]

@@ -1,0 +1,144 @@
+"""`pisar build` end to end on the embedded sample: layout, loading, determinism, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import pisar_data
+from curation.recipe import SAMPLE_RECIPE
+from pisar_data import cli
+from pisar_data.schema import ARROW_SCHEMA, FEATURES, SPLITS
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_dataset_folder_layout(built_dataset_dir):
+    names = sorted(p.relative_to(built_dataset_dir).as_posix() for p in built_dataset_dir.rglob("*") if p.is_file())
+    assert "README.md" in names and "build/manifest.json" in names and "build/report.html" in names
+    for split in SPLITS:
+        assert f"data/{split}-00000-of-00001.parquet" in names
+    for path in built_dataset_dir.glob("data/*.parquet"):
+        meta = pq.ParquetFile(path).metadata
+        assert meta.schema.to_arrow_schema().remove_metadata() == ARROW_SCHEMA.remove_metadata()
+        assert all(meta.row_group(i).num_rows <= 100 for i in range(meta.num_row_groups)), "row groups must stay small"
+
+
+def test_plain_datasets_reads_the_build_with_the_declared_features(built_dataset_dir):
+    code = (
+        "import datasets, json, sys\n"
+        f"ds = datasets.load_dataset({str(built_dataset_dir)!r})\n"
+        "print(json.dumps({s: ds[s].num_rows for s in ds}))\n"
+        "print(json.dumps(ds['train'].features.to_dict()))\n"
+        "print(type(ds['train'][0]['screen']).__module__.split('.')[0])\n"
+        "print(any(m.startswith(('pisar_data', 'curation')) for m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/").stdout.splitlines()
+    manifest = json.loads((built_dataset_dir / "build/manifest.json").read_text())
+    assert json.loads(out[0]) == manifest["splits"]
+    assert json.loads(out[1]) == FEATURES.to_dict()
+    assert out[2:] == ["PIL", "False"]
+
+
+def test_project_loader_returns_the_same_rows(built_dataset_dir):
+    import datasets
+
+    ours = pisar_data.load_dataset(built_dataset_dir)
+    plain = datasets.load_dataset(str(built_dataset_dir))
+    for split in SPLITS:
+        assert ours[split].features == FEATURES
+        assert ours[split].to_pandas().drop(columns="screen").equals(plain[split].to_pandas().drop(columns="screen"))
+
+
+def test_ids_are_unique_and_contexts_never_cross_splits(built_dataset_dir):
+    ds = pisar_data.load_dataset(built_dataset_dir)
+    ids = [i for split in SPLITS for i in ds[split]["id"]]
+    assert len(ids) == len(set(ids)) and len(ids) > 50
+    contexts = {split: set(ds[split]["context_id"]) for split in SPLITS}
+    assert not (contexts["train"] & contexts["validation"] or contexts["train"] & contexts["test"] or contexts["validation"] & contexts["test"])
+    assert {"google_play", "app_store", "opera"} <= {s for split in SPLITS for s in ds[split]["source"]}
+
+
+def test_manifest_records_inputs_recipe_versions_and_stage_counts(built_dataset_dir):
+    manifest = json.loads((built_dataset_dir / "build/manifest.json").read_text())
+    assert manifest["seed"] == manifest["recipe"]["seed"] and manifest["recipe_name"] == "sample"
+    assert manifest["inputs"] and all(len(item["sha256"]) == 64 for item in manifest["inputs"])
+    assert {"python", "polars", "datasets", "datasketch"} <= set(manifest["versions"])
+    assert [s["name"] for s in manifest["stages"]] == ["normalize", "clean", "dedup", "extract", "opera", "personas", "screens", "anchor", "select"]
+    assert manifest["funnel"][-1]["rows"] == sum(manifest["splits"].values())
+    for relpath, info in manifest["files"].items():
+        assert hashlib.sha256((built_dataset_dir / relpath).read_bytes()).hexdigest() == info["sha256"]
+
+
+def test_rebuild_gives_identical_ids_and_parquet(sample_build, tmp_path):
+    status = cli.main(["build", "--out", str(tmp_path / "again"), "--work", str(sample_build.work), "--quiet"])
+    assert status == 0
+    first = {k: v for k, v in _tree(sample_build.out).items() if k.startswith("data/")}
+    second = {k: v for k, v in _tree(tmp_path / "again").items() if k.startswith("data/")}
+    assert first == second
+
+
+def _expect_error(argv, capsys, *needles):
+    status = cli.main(argv)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert err.count("\n") == 1 and err.startswith("pisar build: error: "), err
+    for needle in needles:
+        assert needle in err
+    return err
+
+
+@pytest.fixture
+def existing_output(sample_build, tmp_path):
+    out = tmp_path / "pisar"
+    shutil.copytree(sample_build.out, out)
+    return out
+
+
+def test_missing_raw_folder(existing_output, tmp_path, capsys):
+    before = _tree(existing_output)
+    _expect_error(["build", "--raw", str(tmp_path / "nowhere"), "--out", str(existing_output), "--work", str(tmp_path / "w")],
+                  capsys, "nowhere", "raw snapshot folder not found")
+    assert _tree(existing_output) == before
+
+
+def test_malformed_recipe(existing_output, tmp_path, capsys):
+    recipe = tmp_path / "broken.toml"
+    recipe.write_text('name = "x"\nseed = 1\n[dedup\nthreshold = 0.5\n')
+    before = _tree(existing_output)
+    _expect_error(["build", "--recipe", str(recipe), "--raw", str(tmp_path), "--out", str(existing_output)], capsys, "broken.toml", "not valid TOML")
+    recipe.write_text('name = "x"\nseed = "one"\n')
+    _expect_error(["build", "--recipe", str(recipe), "--raw", str(tmp_path), "--out", str(existing_output)], capsys, "broken.toml", "seed must be an integer")
+    recipe.write_text('name = "x"\nseed = 1\n[dedup]\nthreshold = "high"\n')
+    _expect_error(["build", "--recipe", str(recipe), "--raw", str(tmp_path), "--out", str(existing_output)], capsys, "[dedup].threshold", "must be a number")
+    recipe.write_text('name = "x"\nseed = 1\n[dedupe]\nthreshold = 0.5\n')
+    _expect_error(["build", "--recipe", str(recipe), "--raw", str(tmp_path), "--out", str(existing_output)], capsys, "'dedupe'")
+    assert _tree(existing_output) == before
+
+
+def test_unknown_source(existing_output, sample_build, tmp_path, capsys):
+    recipe = tmp_path / "odd.toml"
+    recipe.write_text('name = "odd"\nseed = 1\n[normalize]\nsources = ["google_play", "myspace"]\n')
+    before = _tree(existing_output)
+    _expect_error(["build", "--recipe", str(recipe), "--raw", str(sample_build.raw), "--out", str(existing_output)], capsys, "odd.toml", "myspace")
+    assert _tree(existing_output) == before
+
+
+def test_unreadable_input_file(existing_output, sample_build, tmp_path, capsys):
+    raw = tmp_path / "raw"
+    shutil.copytree(sample_build.raw, raw)
+    victim = sorted(raw.glob("google_play/*/reviews.jsonl"))[0]
+    victim.write_bytes(victim.read_bytes()[:-40] + b"\n{not json\n")
+    before = _tree(existing_output)
+    _expect_error(["build", "--raw", str(raw), "--recipe", str(SAMPLE_RECIPE), "--out", str(existing_output),
+                   "--work", str(tmp_path / "w")], capsys, "reviews.jsonl")
+    assert _tree(existing_output) == before

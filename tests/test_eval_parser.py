@@ -1,0 +1,41 @@
+"""The prediction parser (pisar_data.task.parse_prediction) on the outputs models really produce."""
+
+import pytest
+
+from pisar_data.task import Prediction, parse_prediction, scored_text
+
+GOOD = Prediction("uninstalled the app", "it kept logging me out", True)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"action": "uninstalled the app", "rationale": "it kept logging me out"}',
+        '```json\n{"action": "uninstalled the app", "rationale": "it kept logging me out"}\n```',
+        'Sure! Here is my answer:\n{"action": "uninstalled the app", "rationale": "it kept logging me out"}\nHope this helps.',
+        '<think>The user {maybe} wants...</think>{"action": "uninstalled the app", "rationale": "it kept logging me out"}',
+        '{"Action": "uninstalled the app", "RATIONALE": "it kept logging me out"}',
+        '{"note": {"x": 1}, "action": "uninstalled the app", "rationale": "it kept logging me out"}',
+        '{"action": "uninstalled the app", "rationale": "it kept logging me out"',  # truncated generation
+    ],
+)
+def test_parser_reads_json_in_its_usual_wrappings(raw):
+    assert parse_prediction(raw) == GOOD
+
+
+def test_parser_keeps_braces_and_escapes_inside_strings():
+    parsed = parse_prediction('{"action": "typed \\"{promo}\\"", "rationale": "the field said {code}"}')
+    assert parsed == Prediction('typed "{promo}"', "the field said {code}", True)
+
+
+@pytest.mark.parametrize("raw", ["", None, "I would probably uninstall it.", "{not json}", '{"answer": "x"}', "[1, 2, 3]", "{{{{"])
+def test_parser_rejects_garbage(raw):
+    parsed = parse_prediction(raw)
+    assert parsed == Prediction("", "", False)
+    assert parsed.text == ""
+
+
+def test_missing_rationale_is_parsed_with_an_empty_rationale():
+    assert parse_prediction('{"action": "paid"}') == Prediction("paid", "", True)
+    assert scored_text("paid", "") == "paid"
+    assert scored_text(" paid ", " it was cheap ") == "paid because it was cheap"

@@ -1,0 +1,53 @@
+"""Benchmark statistics on hand-computed vectors (no model)."""
+
+import numpy as np
+import pytest
+
+from eval.stats import BootstrapConfig, bootstrap_ci, mean, paired_bootstrap, share_at_least
+
+
+def test_mean_and_share_by_hand():
+    scores = np.array([0.2, 0.7, 0.9, 0.6999, 1.0])
+    assert mean(scores) == pytest.approx((0.2 + 0.7 + 0.9 + 0.6999 + 1.0) / 5)
+    assert share_at_least(scores) == pytest.approx(3 / 5)  # 0.7 itself counts, 0.6999 does not
+    assert share_at_least(scores, 0.95) == pytest.approx(1 / 5)
+
+
+def test_bootstrap_bounds_of_a_two_point_sample():
+    # Resampled means of [0, 0, 1, 1] are k/4 with k ~ Binomial(4, 1/2): P(0) = P(1) = 1/16 = 6.25%,
+    # more than the 2.5% in each tail, so the 95% percentile interval is exactly [0, 1].
+    assert bootstrap_ci(np.array([0.0, 0.0, 1.0, 1.0]), BootstrapConfig(seed=0)) == (0.0, 1.0)
+
+
+def test_bootstrap_bounds_of_a_larger_sample_match_the_normal_approximation():
+    scores = np.linspace(0, 1, 101)
+    half_width = 1.96 * scores.std() / np.sqrt(scores.size)  # 0.0569
+    lo, hi = bootstrap_ci(scores, BootstrapConfig(seed=7))
+    assert lo == pytest.approx(0.5 - half_width, abs=0.006)
+    assert hi == pytest.approx(0.5 + half_width, abs=0.006)
+
+
+def test_bootstrap_is_seeded_and_a_constant_sample_has_no_spread():
+    scores = np.random.default_rng(3).random(50)
+    assert bootstrap_ci(scores, BootstrapConfig(seed=1)) == bootstrap_ci(scores, BootstrapConfig(seed=1))
+    assert bootstrap_ci(scores, BootstrapConfig(seed=1)) != bootstrap_ci(scores, BootstrapConfig(seed=2))
+    assert bootstrap_ci(np.full(20, 0.4)) == pytest.approx((0.4, 0.4))
+
+
+def test_paired_bootstrap():
+    a = np.array([0.9, 0.8, 0.7, 0.6])
+    same = paired_bootstrap(a, a.copy())
+    assert (same.n, same.mean_diff, same.ci95, same.p_value) == (4, 0.0, (0.0, 0.0), 1.0)
+    better = paired_bootstrap(a, a - 0.1)
+    assert better.mean_diff == pytest.approx(0.1)
+    assert better.ci95 == pytest.approx((0.1, 0.1))  # every pair differs by exactly 0.1
+    assert better.p_value == 0.0
+    mixed = paired_bootstrap(np.array([1.0, 0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0, 1.0]))
+    assert mixed.mean_diff == 0.0 and mixed.ci95 == (-1.0, 1.0) and mixed.p_value == 1.0
+    with pytest.raises(ValueError):
+        paired_bootstrap(a, a[:2])
+
+
+def test_empty_input_gives_nan_not_an_error():
+    assert np.isnan(mean(np.array([])))
+    assert all(np.isnan(bootstrap_ci(np.array([]))))
