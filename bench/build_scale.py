@@ -57,6 +57,17 @@ REASONS = {
 }
 DETAILS = ["This started after the {month} update.", "My {people} have the same problem.", "I tried on {n} different phones.",
            "It happens mostly in the evening.", "Support answered after {n} days.", "I have used it since {year}.", ""]
+STORY = {  # a free sentence from large pools, so generated reviews are not near-duplicates of each other
+    "when": ["Yesterday", "Last night", "This morning", "On Sunday", "During my commute", "At lunch", "Twice this week", "Before my flight",
+             "After work", "On payday", "While travelling", "At the airport", "In the store", "On my break", "Late on Friday"],
+    "doing": ["paying my rent", "sending money to my sister", "booking a table", "checking my balance", "ordering groceries",
+              "sharing a playlist", "planning a run", "uploading receipts", "renewing my plan", "looking for a coupon",
+              "changing my address", "messaging my landlord", "tracking a parcel", "splitting a bill", "saving a recipe"],
+    "subject": ["the screen", "the button", "the form", "the page", "the menu", "the popup", "the banner", "the list", "the timer", "the map"],
+    "problem": ["froze for a minute", "went blank", "showed an old value", "jumped to the top", "asked me to verify again",
+                "lost what I typed", "kept spinning", "closed the app", "showed someone else's name", "doubled the amount",
+                "ignored my tap", "switched languages", "forgot my choice", "hid the confirm button", "played an advert"],
+}
 FILLERS = ["good", "nice app", "👍", "great", "ok", "bad", "love it", "worst app"]
 OTHER_LANGUAGES = ["La aplicación no funciona después de la actualización", "ऐप खुलता नहीं है कृपया ठीक करें", "መተግበሪያው አይሰራም"]
 WORDS = {
@@ -79,8 +90,10 @@ def review_text(rng: random.Random, screen_types: list[str]) -> tuple[str, int]:
         return rng.choice(OTHER_LANGUAGES), rng.randint(1, 5)
     kind = rng.choice(screen_types)
     parts = [f"{_fill(rng.choice(CUES), rng)} because {_fill(rng.choice(REASONS[kind]), rng)}."]
-    for _ in range(rng.randint(1, 2)):
-        parts.append(_fill(rng.choice(DETAILS), rng))
+    parts.append(f"{rng.choice(STORY['when'])} I was {rng.choice(STORY['doing'])} and {rng.choice(STORY['subject'])} {rng.choice(STORY['problem'])}.")
+    if rng.random() < 0.5:
+        parts.insert(0, f"{rng.choice(STORY['when'])} I was {rng.choice(STORY['doing'])} and {rng.choice(STORY['subject'])} {rng.choice(STORY['problem'])}.")
+    parts.append(_fill(rng.choice(DETAILS), rng))
     parts.append(f"Ticket {rng.randint(1000, 99999)}." if rng.random() < 0.5 else "")
     return " ".join(p for p in parts if p), rng.choice([1, 1, 2, 2, 3, 4, 5])
 
@@ -168,10 +181,12 @@ class MemorySampler:
         with open("/proc/self/statm") as handle:
             return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
 
+    def sample(self) -> None:
+        self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), self.rss_mb())
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = self.rss_mb()
-            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), rss)
+            self.sample()
             time.sleep(self.interval)
 
     def __enter__(self):
@@ -196,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from curation import recipe as recipes
     from curation.build import build
+    from curation.recipe import TABLE_STAGES
 
     base = args.dir or Path(tempfile.mkdtemp(prefix="pisar-scale-"))
     raw, work, out = base / "raw", base / "work", base / "dataset"
@@ -211,24 +227,25 @@ def main(argv: list[str] | None = None) -> int:
     else:
         recipe = recipes.from_dict({"name": "bench-defaults", "seed": args.seed})
 
-    stage_started: dict[str, float] = {}
     with MemorySampler() as memory:
         def log(message: str) -> None:
+            memory.sample()
             text = message.strip()
-            if text.startswith("[") and "]" in text:
+            if text.startswith("[") and "]" in text:  # "[4/9] extract": a stage starts
                 memory.stage = text.split("]", 1)[1].strip()
-                stage_started[memory.stage] = time.perf_counter()
+                memory.sample()
+            elif memory.stage == TABLE_STAGES[-1] and text.startswith("rows "):  # the last stage is done: writing follows
+                memory.stage = "write"
             print(message, flush=True)
 
         build_started = time.perf_counter()
         result = build(recipe, raw, out, work, log=log)
         build_s = time.perf_counter() - build_started
-        memory.stage = "write"
 
     print(f"\n{'stage':<12}{'seconds':>10}{'peak RSS MB':>14}")
     for stage in result.manifest["stages"]:
         print(f"{stage['name']:<12}{stage['seconds']:>10.1f}{memory.peaks.get(stage['name'], 0.0):>14.0f}")
-    print(f"{'write etc.':<12}{build_s - sum(s['seconds'] for s in result.manifest['stages']):>10.1f}{memory.peaks.get('write', 0.0):>14.0f}")
+    print(f"{'write':<12}{build_s - sum(s['seconds'] for s in result.manifest['stages']):>10.1f}{memory.peaks.get('write', 0.0):>14.0f}")
     peak = max(memory.peaks.values(), default=0.0)
     peak = max(peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     rows = sum(result.manifest["splits"].values())

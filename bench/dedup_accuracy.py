@@ -211,6 +211,9 @@ def evaluate(docs: list[str], groups: list[int], negatives: list[tuple[int, int]
         "short_precision": round(s_precision, 4),
         "short_recall": round(s_recall, 4),
         "short_f1": round(s_f1, 4),
+        # For the card: share of removed-as-duplicate pairs that were different reviews, and of true duplicate pairs missed.
+        "false_duplicate_rate": round(1 - precision, 4),
+        "missed_duplicate_rate": round(1 - recall, 4),
         "merged_lookalike_negatives": int(merged_negatives),
         "every_cluster_one_survivor": one_survivor,
         "config": {k: v for k, v in result.counts.items() if k in ("shingling", "num_perm", "bands", "rows", "threshold")},

@@ -77,6 +77,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _file_entries(folder: Path, rows_per_file: dict[str, int], relpaths: list[str] | None = None) -> dict[str, dict]:
+    entries = {}
+    for relpath in relpaths or list(rows_per_file):
+        path = folder / relpath
+        entries[relpath] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
+        if relpath in rows_per_file:
+            entries[relpath]["rows"] = rows_per_file[relpath]
+    return entries
+
+
 def _store(con: duckdb.DuckDBPyConnection, name: str, table: pl.DataFrame) -> None:
     arrow = table.to_arrow()
     con.register("_incoming", arrow)
@@ -145,15 +155,11 @@ def build(recipe: Recipe, raw_dir: Path, out_dir: Path, work_dir: Path, *, bench
     with atomic.output_dir(out_dir) as tmp:
         written = write_dataset(tables["rows"], tmp, recipe.config("write"))
         manifest = _manifest(recipe, raw_dir, tables, stages, written)
+        # The card's YAML needs the data files' sizes; then every file (card and report too) is listed.
+        manifest["files"] = _file_entries(tmp, written)
         (tmp / "README.md").write_text(card.render_card(manifest, tables, list(bench_reports)), encoding="utf-8")
         report.write_report(manifest, tables, tmp / "build")
-        manifest["files"] = {
-            path.relative_to(tmp).as_posix(): {"sha256": _sha256(path), "bytes": path.stat().st_size}
-            for path in sorted(tmp.rglob("*"))
-            if path.is_file()
-        }
-        for relpath, count in written.items():
-            manifest["files"][relpath]["rows"] = count
+        manifest["files"] = _file_entries(tmp, written, [p.relative_to(tmp).as_posix() for p in sorted(tmp.rglob("*")) if p.is_file()])
         atomic.write_text(tmp / "build" / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
     seconds = time.perf_counter() - started
     return BuildResult(out_dir=out_dir, work_db=work_db, manifest=manifest, seconds=seconds)

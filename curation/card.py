@@ -237,6 +237,7 @@ def card_context(manifest: Mapping, tables: Mapping[str, pl.DataFrame], bench_re
         "screen_sources": _value_counts(rows, "screen_source"),
         "anchor_methods": _value_counts(rows, "anchor_method"),
         "languages": _value_counts(rows, "lang"),
+        "countries": _value_counts(tables.get("reviews"), "country"),
         "regions": _persona_marginals(rows, "region"),
         "persona_attributes": PERSONA_ATTRIBUTES,
         "pew_respondents": None if pew is None else pew.height,

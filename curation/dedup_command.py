@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--id-column", help="column with unique row ids (default: the row number)")
     parser.add_argument("--out", required=True, type=Path, help="output folder (replaced as a whole on success)")
     parser.add_argument("--threshold", type=float, help="minimum exact Jaccard of a duplicate pair (default 0.5)")
-    parser.add_argument("--num-perm", type=int, help="MinHash permutations, a multiple of 4; bands = num_perm / 4 (default 128)")
+    parser.add_argument("--num-perm", type=int, help="MinHash permutations, a multiple of 5; bands = num_perm / 5 (default 160)")
     parser.add_argument("--shingling", help="wcharN (default wchar4), charN or wordN")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser

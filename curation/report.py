@@ -24,16 +24,13 @@ SOURCE_COLORS = {"google_play": "#3b7dd8", "app_store": "#8a5cc2", "opera": "#e0
 
 
 def funnel_table(manifest: Mapping) -> Table:
-    """The manifest's funnel as a rich table: rows after each step and the change from the previous step."""
+    """The manifest's funnel as a rich table: rows after each step (the review and OPeRA branches join
+    at the persona step, so a difference between consecutive steps is not always a loss)."""
     table = Table(title="Rows through the build")
     table.add_column("step")
     table.add_column("rows", justify="right")
-    table.add_column("change", justify="right")
-    previous = None
     for step in manifest.get("funnel", []):
-        change = "" if previous is None else f"{step['rows'] - previous:+,}"
-        table.add_row(step["step"], f"{step['rows']:,}", change)
-        previous = step["rows"]
+        table.add_row(step["step"], f"{step['rows']:,}")
     return table
 
 
@@ -101,7 +98,7 @@ def fig_duplicate_clusters(manifest: Mapping, tables: Mapping) -> bytes | None:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if counts["count"].max() > 50:  # a long tail of big clusters is invisible on a linear axis
         ax.set_yscale("log")
-    ax.set_title(f"Near-duplicate clusters: {decisions['cluster_id'].n_unique():,} clusters, {decisions.height:,} rows removed")
+    ax.set_title(f"Duplicate clusters (exact and near): {decisions['cluster_id'].n_unique():,} clusters, {decisions.height:,} rows removed")
     return _png(fig)
 
 
@@ -155,7 +152,8 @@ def fig_persona_marginals(manifest: Mapping, tables: Mapping) -> bytes | None:
         positions = range(frame.height)
         ax.barh([p + 0.2 for p in positions], frame["corpus"].to_list(), height=0.4, label="PiSAR rows", color="#4c72b0")
         ax.barh([p - 0.2 for p in positions], frame["pew"].to_list(), height=0.4, label="Pew ATP (weighted)", color="#c44e52")
-        ax.set_yticks(list(positions), frame["value"].to_list(), fontsize=7)
+        # "$75k-$150k" would otherwise be read as mathtext between the dollar signs
+        ax.set_yticks(list(positions), [v.replace("$", r"\$") for v in frame["value"].to_list()], fontsize=7)
         ax.set_title(attribute, fontsize=9)
         ax.set_xlim(0, 1)
     for ax in list(axes.flat)[len(marginals):]:

@@ -47,6 +47,7 @@ class ModelRun:
     extra_ids: list[str]
     cost_usd: float | None
     latency_s_mean: float | None
+    usage: dict[str, int] | None
 
 
 def gold_from_rows(rows: list[dict[str, Any]]) -> Gold:
@@ -61,6 +62,14 @@ def _label(records: list[dict[str, Any]], path: Path) -> str:
 def _total(records: list[dict[str, Any]], field: str) -> float | None:
     values = [r[field] for r in records if isinstance(r.get(field), (int, float))]
     return float(sum(values)) if values else None
+
+
+def _usage(records: list[dict[str, Any]]) -> dict[str, int] | None:
+    totals: Counter = Counter()
+    for record in records:
+        if isinstance(record.get("usage"), dict):
+            totals.update({k: v for k, v in record["usage"].items() if isinstance(v, int)})
+    return dict(sorted(totals.items())) if totals else None
 
 
 def score_file(path: Path, gold: Gold, scorer: SemSimScorer) -> ModelRun:
@@ -78,6 +87,7 @@ def score_file(path: Path, gold: Gold, scorer: SemSimScorer) -> ModelRun:
         extra_ids=[r["id"] for r in records if r["id"] not in gold_ids],
         cost_usd=_total(records, "cost_usd"),
         latency_s_mean=float(np.mean(latency)) if latency else None,
+        usage=_usage(records),
     )
 
 
@@ -115,6 +125,7 @@ def model_summary(run: ModelRun, gold: Gold, bootstrap: BootstrapConfig) -> dict
         "failures": int((~run.parsed).sum()),
         "cost_usd": _r(run.cost_usd, 6),
         "latency_s_mean": _r(run.latency_s_mean, 3),
+        "usage": run.usage,
     }
 
 

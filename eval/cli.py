@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports bad arguments as a UserError (exit 2, one line) instead of exiting."""
 
     def error(self, message: str):
-        raise UserError(f"{self.prog}: {message}")
+        raise UserError(f"{message} (see `{self.prog} --help`)")
 
 
 def _load_split(data: str, split: str, *, images: bool, limit: int | None = None):

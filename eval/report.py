@@ -37,6 +37,7 @@ def tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         [
             m["model"], str(m["n"]), _num(m["mean"]), f"[{_num(m['ci95'][0])}, {_num(m['ci95'][1])}]", _pct(m["share_ge_0_7"]),
             _num(m["action_mean"]), _num(m["rationale_mean"]), str(m["parse_failures"]), str(m["n_missing"]), str(m["n_extra"]), _cost(m["cost_usd"]),
+            _num(m["latency_s_mean"], 2),
         ]
         for m in models
     ]
@@ -51,7 +52,7 @@ def tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
     out = [
         (
             f"Results on {report['data']} ({report['split']}, {report['n_gold']} rows; sem_sim model {report['sem_sim_model']})",
-            ["model", "n", "mean sem_sim", "95% CI", "≥ 0.7", "action", "rationale", "parse failures", "missing", "extra", "cost"],
+            ["model", "n", "mean sem_sim", "95% CI", "≥ 0.7", "action", "rationale", "parse failures", "missing", "extra", "cost", "s/request"],
             main,
         ),
         ("Mean sem_sim per source", ["model", *sources], per_source),

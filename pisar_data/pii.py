@@ -1,7 +1,7 @@
 """Personal data in free text: find it (``find_pii``) and replace it with placeholders (``scrub``).
 
 Kinds, each replaced by ``[kind]``:
-- ``email``: user@host.tld (also "user at host dot com" is *not* attempted: too many false hits);
+- ``email``: user@host.tld (spelled-out forms like "user at host dot com" are not attempted: too many false hits);
 - ``url``: http(s)://…, www.…, and bare domains with a path or a common TLD (``bit.ly/x``, ``example.com``);
 - ``phone``: international (+CC …) or national numbers of 7–15 digits with separators
   (``+251 91 123 4567``, ``(555) 123-4567``, ``0911-234-567``); a run of digits must look like a phone

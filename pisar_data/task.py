@@ -6,6 +6,7 @@ trained on.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ class Prediction:
 
 _THINKING = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
 _UNCLOSED_THINKING = re.compile(r"^.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
+_UNFINISHED_THINKING = re.compile(r"<think(?:ing)?>.*$", re.DOTALL | re.IGNORECASE)
 _FIELD = r'["\']?{name}["\']?\s*:\s*"((?:[^"\\]|\\.)*)"'
 
 
@@ -112,15 +114,18 @@ def parse_prediction(raw: str | None) -> Prediction:
     the JSON, a thinking block, single quotes and keys in any case. Unreadable output gives
     ``Prediction("", "", parsed=False)``.
     """
-    text = _UNCLOSED_THINKING.sub("", _THINKING.sub("", raw or ""))
+    text = _UNFINISHED_THINKING.sub("", _UNCLOSED_THINKING.sub("", _THINKING.sub("", raw or "")))
     for candidate in _json_objects(text):
         try:
             obj = json.loads(candidate)
         except json.JSONDecodeError:
-            continue
+            try:  # a Python-style dict: {'action': '...', 'rationale': '...'}
+                obj = ast.literal_eval(candidate)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                continue
         if isinstance(obj, dict):
             fields = {str(k).strip().lower(): v for k, v in obj.items()}
-            if "action" in fields:
+            if _as_text(fields.get("action")).strip():
                 return Prediction(_as_text(fields["action"]).strip(), _as_text(fields.get("rationale")).strip(), True)
     # Last resort: quoted fields in otherwise broken JSON (e.g. a truncated generation).
     action = re.search(_FIELD.format(name="action"), text, re.IGNORECASE)

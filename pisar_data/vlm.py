@@ -45,6 +45,9 @@ class Family:
     pil_image_processor: str
     # Image-processor outputs the model's forward takes.
     image_inputs: tuple[str, ...]
+    # Image budget when the caller gives none (e.g. `pisar predict --model hf:…` on a base model):
+    # the shipped recipes' budget, so zero-shot and fine-tuned runs see the same images.
+    default_image_options: dict[str, Any]
     template_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -57,6 +60,7 @@ FAMILIES: dict[str, Family] = {
         end_of_turn="<|im_end|>",
         pil_image_processor="Qwen2VLImageProcessorPil",
         image_inputs=("pixel_values", "image_grid_thw"),
+        default_image_options={"max_pixels": 768 * 32 * 32, "min_pixels": 64 * 32 * 32},
     ),
     "gemma4": Family(
         model_type="gemma4",
@@ -66,6 +70,7 @@ FAMILIES: dict[str, Family] = {
         end_of_turn="<turn|>",
         pil_image_processor="Gemma4ImageProcessorPil",
         image_inputs=("pixel_values", "image_position_ids"),
+        default_image_options={"max_soft_tokens": 280},
         template_kwargs={"enable_thinking": False},
     ),
 }
@@ -130,7 +135,7 @@ class VLMProcessing:
     @classmethod
     def load(cls, model_ref: str, image_options: dict[str, Any] | None = None) -> VLMProcessing:
         """Processing for a model folder or Hub id; ``image_options`` bound the image size
-        (Qwen: ``max_pixels``/``min_pixels``; Gemma 4: ``max_soft_tokens``)."""
+        (Qwen: ``max_pixels``/``min_pixels``; Gemma 4: ``max_soft_tokens``; default: the family's)."""
         import transformers
         from transformers import AutoConfig, AutoTokenizer
 
@@ -138,7 +143,7 @@ class VLMProcessing:
         if model_type not in FAMILIES:
             raise UserError(f"{model_ref}: model type {model_type!r} is not supported; expected one of {', '.join(FAMILIES)}")
         family = FAMILIES[model_type]
-        options = dict(image_options or {})
+        options = dict(image_options or family.default_image_options)
         if _torchvision_available():
             try:
                 processor = transformers.AutoProcessor.from_pretrained(model_ref)

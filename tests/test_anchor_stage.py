@@ -95,3 +95,13 @@ def test_opera_rows_keep_their_own_screenshot_and_text(real_samples, tmp_path):
     # the login rationale would fit the sign-in screen better, but the observed screenshot is kept, below threshold or not
     assert row["screen_id"] == ROUTES and row["screen_text"] == "Routes page HTML text" and row["anchor_method"] == "own_screenshot:tfidf"
     assert result.tables["anchor_drops"].to_dicts() == [{"id": "op-2", "reason": "no_screenshot", "anchor_score": 0.0}]
+
+
+def test_review_rows_above_the_budget_are_sampled_deterministically(real_samples, tmp_path):
+    library = _library(real_samples, "app", [LOGIN, ROUTES])
+    tuples = _tuples([(f"gp-{i}", "google_play", "app", f"{LOGIN_RATIONALE} Attempt {i}.") for i in range(10)])
+    config = Config(method="lexical", max_scored_reviews=4)
+    first = run({"tuples": tuples, "screen_library": library}, config, BuildContext(tmp_path, tmp_path, 5))
+    again = run({"tuples": tuples.reverse(), "screen_library": library}, config, BuildContext(tmp_path, tmp_path, 5))
+    assert first.tables["anchored"].height == 4 and first.counts["dropped_not_sampled"] == 6
+    assert first.tables["anchored"]["id"].to_list() == again.tables["anchored"]["id"].to_list()

@@ -56,11 +56,11 @@ def test_row_numbers_are_ids_and_flags_override(tmp_path: Path):
     path = tmp_path / "t.csv"
     pl.DataFrame(ROWS).write_csv(path)
     out = tmp_path / "out"
-    assert main([str(path), "--text-column", "body", "--out", str(out), "--threshold", "0.99", "--num-perm", "64", "--shingling", "char5"]) == 0
+    assert main([str(path), "--text-column", "body", "--out", str(out), "--threshold", "0.99", "--num-perm", "80", "--shingling", "char5"]) == 0
     duplicates = pl.read_parquet(out / "duplicates.parquet")
     assert duplicates.select("kept_id", "removed_id").rows() == [("1", "3")]  # only the exact pair at 0.99
     stats = json.loads((out / "stats.json").read_text())
-    assert (stats["threshold"], stats["num_perm"], stats["bands"], stats["rows"], stats["shingling"]) == (0.99, 64, 16, 4, "char5")
+    assert (stats["threshold"], stats["num_perm"], stats["bands"], stats["rows"], stats["shingling"]) == (0.99, 80, 16, 5, "char5")
 
 
 def test_user_errors_name_file_and_column(tmp_path: Path):
@@ -80,7 +80,7 @@ def test_user_errors_name_file_and_column(tmp_path: Path):
     with pytest.raises(UserError, match=r"bad\.txt"):
         main([str(bad), "--text-column", "body", "--out", str(out)])
     with pytest.raises(UserError, match="num_perm"):
-        main([str(path), "--text-column", "body", "--out", str(out), "--num-perm", "30"])
+        main([str(path), "--text-column", "body", "--out", str(out), "--num-perm", "33"])
     assert (out / "keep.txt").read_text() == "earlier output"  # nothing half-overwritten
 
 

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from curation.minhash import DedupConfig, deduplicate, lsh_candidates, normalize, shingle, signatures
+from curation.minhash import DedupConfig, band_keys, deduplicate, lsh_candidates, normalize, shingle, signatures
 from curation.stages import BuildContext
 from curation.stages import dedup as dedup_stage
 
@@ -95,7 +95,7 @@ def test_banding_matches_datasketch_lsh():
     texts = normalize(pl.Series([f"review number {i % 7} about the app {i % 3}" for i in range(12)] + ["something else"])).to_list()
     shingles = shingle(texts, config)
     sigs = signatures(shingles, config)
-    ours = {tuple(p) for p in lsh_candidates(sigs, np.ones(len(texts), bool), replace(config, max_bucket_all_pairs=len(texts))).tolist()}
+    ours = {tuple(p) for p in lsh_candidates(band_keys(sigs, config), np.ones(len(texts), bool), replace(config, max_bucket_all_pairs=len(texts))).tolist()}
     lsh = MinHashLSH(num_perm=32, params=(16, 2))
     for i, row in enumerate(sigs):
         lsh.insert(i, MinHash(hashvalues=row, scheme="affine32", seed=1))
@@ -103,6 +103,13 @@ def test_banding_matches_datasketch_lsh():
     for i, row in enumerate(sigs):
         theirs |= {(min(i, j), max(i, j)) for j in lsh.query(MinHash(hashvalues=row, scheme="affine32", seed=1)) if j != i}
     assert ours == theirs and ours
+
+
+def test_empty_and_single_inputs():
+    assert _run({})[0] == set()
+    assert _run({"only": "hello there"})[0] == {"only"}
+    kept, result = _run({"n1": None, "n2": "", "n3": "!!!"})
+    assert kept == {"n1", "n2", "n3"} and result.decisions.is_empty()  # no content: never a duplicate
 
 
 def test_config_rejects_inconsistent_banding():

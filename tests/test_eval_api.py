@@ -198,3 +198,5 @@ def test_openai_through_the_cli_resumes_and_never_pays_twice(built_dataset_dir, 
     (model,) = json.loads((tmp_path / "report" / "report.json").read_text())["models"]
     assert model["model"] == "openai:gpt-5.5" and model["mean"] < 0.9
     assert model["cost_usd"] == pytest.approx(n * (800 * 5 + 200 * 0.5 + 50 * 30) / 1e6)
+    assert model["usage"] == {"cached_input_tokens": 200 * n, "input_tokens": 800 * n, "output_tokens": 50 * n}
+    assert model["latency_s_mean"] is not None  # calls made (not cache hits) are timed

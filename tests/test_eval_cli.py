@@ -6,6 +6,7 @@ import types
 
 import pytest
 
+from eval.knn import query_text
 from pisar_data import load_dataset
 from pisar_data.cli import main
 
@@ -62,7 +63,12 @@ def test_knn_predict_then_bench_writes_the_report(built_dataset_dir, tmp_path):
 def test_knn_on_the_train_split_finds_each_row_itself(built_dataset_dir, tmp_path):
     preds = tmp_path / "self.jsonl"
     assert main(["predict", "--model", "knn", "--data", str(built_dataset_dir), "--split", "train", "--limit", "5", "--out", str(preds)]) == 0
-    assert all(r["neighbor_id"] == r["id"] for r in _lines(preds))
+    # Each row finds itself, or (a tie on identical retrieval text) the row with the smallest id.
+    train = {r["id"]: r for r in load_dataset(built_dataset_dir, split="train").remove_columns("screen")}
+    for record in _lines(preds):
+        neighbor, row = train[record["neighbor_id"]], train[record["id"]]
+        assert record["neighbor_similarity"] == pytest.approx(1.0, abs=1e-4)
+        assert record["neighbor_id"] == row["id"] or (query_text(neighbor) == query_text(row) and neighbor["id"] < row["id"])
     assert _bench([preds], built_dataset_dir, tmp_path / "r", "--split", "train") == 0
     (model,) = json.loads((tmp_path / "r" / "report.json").read_text())["models"]
     assert model["n_missing"] == model["n"] - 5  # --limit 5: the other train rows are missing and score 0

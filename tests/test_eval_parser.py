@@ -39,3 +39,21 @@ def test_missing_rationale_is_parsed_with_an_empty_rationale():
     assert parse_prediction('{"action": "paid"}') == Prediction("paid", "", True)
     assert scored_text("paid", "") == "paid"
     assert scored_text(" paid ", " it was cheap ") == "paid because it was cheap"
+
+
+# Known parser bugs (pisar_data/task.py, owned by the lead; the fix is in the EVAL helper's report).
+# strict=True: once the fix lands these pass, and pytest fails until the marker is removed.
+
+
+def test_parser_reads_python_style_single_quoted_dicts():
+    # The docstring promises single quotes; only single-quoted *keys* are handled today.
+    assert parse_prediction("{'action': 'uninstalled the app', 'rationale': 'it kept logging me out'}") == GOOD
+
+
+def test_parser_ignores_json_inside_an_unfinished_thinking_block():
+    # A generation cut off while still thinking has no answer yet.
+    assert parse_prediction('<think>maybe {"action": "paid", "rationale": "cheap"} or not').parsed is False
+
+
+def test_parser_rejects_a_null_action():
+    assert parse_prediction('{"action": null, "rationale": "cheap"}').parsed is False

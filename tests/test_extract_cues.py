@@ -148,3 +148,9 @@ def test_run_produces_tuples_drops_and_counts(tmp_path):
     assert drops.to_dicts() == [{"review_id": "gp-0001", "reason": "too_short"}]
     assert result.counts["in"] == 3 and result.counts["out"] == 2 and result.counts["dropped_too_short"] == 1
     assert result.counts["action_uninstall"] == 1 and result.counts["action_rate"] == 1
+
+
+def test_sentence_that_only_states_the_action_is_not_the_rationale():
+    result = extract("Deleted the app today. The transfer failed but the money still left my account.", 1)
+    assert result.action_type == "uninstall"
+    assert result.rationale == "The transfer failed but the money still left my account."

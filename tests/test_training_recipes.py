@@ -70,3 +70,10 @@ def test_accelerate_configs_parse():
         config = load_config_from_file(str(RECIPES_DIR.parent / "accelerate" / f"{name}.yaml"))
         assert config.distributed_type.value == kind and config.mixed_precision == "bf16"
     assert load_config_from_file(str(RECIPES_DIR.parent / "accelerate" / "fsdp2.yaml")).fsdp_config["fsdp_version"] == 2
+
+
+def test_real_recipes_use_the_image_budget_zero_shot_predictions_use():
+    from pisar_data.vlm import FAMILIES
+
+    assert load_recipe("qwen3-vl-8b").image == FAMILIES["qwen3_vl"].default_image_options
+    assert load_recipe("gemma-4-26b-a4b").image == FAMILIES["gemma4"].default_image_options

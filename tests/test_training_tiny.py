@@ -92,7 +92,7 @@ def test_adapter_reloads_and_predict_reproduces_training_rows(tiny_run, toy_data
 
     run_dir, _ = tiny_run
     rows = _train_rows(toy_dataset_dir, 4)
-    raws = predict_local(str(run_dir), rows, batch_size=3, max_new_tokens=64)  # 3: a ragged, left-padded batch
+    raws = predict_local(str(run_dir), rows, batch_size=3, max_new_tokens=160)  # 3: a ragged, left-padded batch
     assert len(raws) == 4
     for row, raw in zip(rows, raws):
         prediction = parse_prediction(raw)
@@ -161,7 +161,7 @@ def test_pisar_predict_and_bench_score_training_rows_near_one(tiny_run, toy_data
     load_split(toy_dataset_dir, "train", 4).to_parquet(str(data / "data" / "test-00000-of-00001.parquet"))
     preds, report = tmp_path / "preds.jsonl", tmp_path / "report"
     assert main(["predict", "--model", str(run_dir), "--data", str(data), "--split", "test", "--out", str(preds),
-                 "--batch-size", "4", "--max-new-tokens", "64"]) == 0
+                 "--batch-size", "4", "--max-new-tokens", "160"]) == 0
     assert main(["bench", str(preds), "--data", str(data), "--split", "test", "--out", str(report), "--resamples", "100"]) == 0
     (model,) = json.loads((report / "report.json").read_text())["models"]
     assert model["n"] == 4 and model["parse_failures"] == 0 and not model["missing_ids"]

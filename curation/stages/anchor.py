@@ -4,7 +4,8 @@ Review rows: the rationale is scored against every screen of the row's context (
 library, the best-scoring screen is chosen (ties: lowest screen_id), and the row keeps
 ``anchor_score`` (float32) and ``anchor_method``. Rows scoring below the method's threshold are
 dropped (``anchor_drops``: reason "below_threshold"); rows whose context has no screen are dropped
-("no_screen") and the contexts counted.
+("no_screen") and the contexts counted. Above ``max_scored_reviews`` review rows, a seeded sample is
+scored and the rest dropped ("not_sampled").
 
 Scoring:
 * ``embedding`` (default): cosine similarity of normalized sentence embeddings
@@ -24,6 +25,7 @@ OPeRA rows without a screenshot are dropped ("no_screenshot").
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +49,10 @@ class Config:
     min_score_lexical: the TF-IDF threshold: 0.02 asks for at least one shared informative word.
     batch_size: sentences per embedding batch.
     max_screen_chars: screen text embedded per screen (MiniLM reads ~256 word pieces anyway).
+    max_scored_reviews: at most this many review rows are scored (0 = all); above it, rows are sampled in
+        seeded hash order of their id and the rest dropped as "not_sampled". 40,000 is ~3x the 12,929-row
+        quota (room for the threshold and selection's per-context caps) and bounds the embedding work at
+        ~4 minutes on 2 CPU cores (MiniLM embeds ~170 review rationales/s there).
     """
 
     method: str = "auto"
@@ -55,6 +61,7 @@ class Config:
     min_score_lexical: float = 0.02
     batch_size: int = 128
     max_screen_chars: int = 1500
+    max_scored_reviews: int = 40000
 
 
 def _screen_query(text: str, limit: int) -> str:
@@ -83,8 +90,13 @@ class LexicalScorer:
     def vectors(self, rationales: list[str], screens: list[str]):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        from scipy.sparse import csr_matrix
+
         vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1)
-        matrix = vectorizer.fit_transform([*rationales, *screens])  # rows are L2-normalized
+        try:
+            matrix = vectorizer.fit_transform([*rationales, *screens])  # rows are L2-normalized
+        except ValueError:  # no informative word anywhere: every score is 0
+            matrix = csr_matrix((len(rationales) + len(screens), 1))
         return matrix[: len(rationales)], matrix[len(rationales):]
 
 
@@ -110,14 +122,22 @@ def _similarity(query, screens) -> np.ndarray:
 
 ANCHOR_COLUMNS = {"image_path": pl.Utf8, "screen_id": pl.Utf8, "screen_text": pl.Utf8, "screen_source": pl.Utf8,
                   "anchor_score": pl.Float32, "anchor_method": pl.Utf8}
-DROP_SCHEMA = {"id": pl.Utf8, "reason": pl.Utf8, "anchor_score": pl.Float32}
 
 
 def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
     tuples = tables["tuples"]
+    # review-only builds have no OPeRA screenshot columns yet
+    tuples = tuples.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in ("image_path", "screen_text", "screen_source") if c not in tuples.columns])
     library = tables["screen_library"].sort(["context_id", "screen_id"])
     reviews = tuples.filter(pl.col("source") != "opera")
     opera = tuples.filter(pl.col("source") == "opera")
+    unsampled = reviews.head(0)
+    if config.max_scored_reviews and reviews.height > config.max_scored_reviews:
+        keyed = reviews.with_columns(
+            pl.col("id").map_elements(lambda i: hashlib.sha256(f"{ctx.seed}:anchor:{i}".encode()).hexdigest(), return_dtype=pl.Utf8).alias("_key")
+        ).sort("_key")
+        reviews, unsampled = keyed.head(config.max_scored_reviews).drop("_key"), keyed.slice(config.max_scored_reviews).drop("_key")
+        ctx.log(f"      anchor: scoring a seeded sample of {reviews.height:,} of {reviews.height + unsampled.height:,} review rows (max_scored_reviews)")
 
     screen_texts = [_screen_query(t or "", config.max_screen_chars) for t in library["screen_text"].to_list()]
     opera_paths = {}
@@ -128,12 +148,15 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
 
     scorer = make_scorer(config, ctx)
     threshold = config.min_score_lexical if isinstance(scorer, LexicalScorer) else config.min_score_embedding
-    queries = reviews["rationale"].to_list() + opera["rationale"].to_list()
-    ctx.log(f"      anchor: scoring {len(queries):,} rationales against {library.height:,} screens ({scorer.name})")
+    # Only rows that can be anchored are embedded: reviews of contexts with screens, OPeRA rows with a screenshot.
+    with_screens = set(library["context_id"].to_list())
+    review_rationales = [r if c in with_screens else "" for r, c in zip(reviews["rationale"].to_list(), reviews["context_id"].to_list())]
+    queries = review_rationales + [r if p is not None else "" for r, p in zip(opera["rationale"].to_list(), opera_positions)]
+    ctx.log(f"      anchor: scoring {len(set(queries) - {''}):,} distinct rationales against {library.height:,} screens ({scorer.name})")
     # OPeRA rows are scored against their own screen text, appended after the library's.
     own_texts = [_screen_query(t or "", config.max_screen_chars) for t in opera["screen_text"].to_list()]
     all_screen_texts = screen_texts + own_texts
-    query_vectors, screen_vectors = scorer.vectors(queries, all_screen_texts) if queries else (None, None)
+    query_vectors, screen_vectors = scorer.vectors(queries, all_screen_texts) if any(queries) else (None, None)
     has_text = np.array([bool(t) for t in all_screen_texts], dtype=bool)
 
     screens_of: dict[str, np.ndarray] = {}
@@ -185,9 +208,12 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
                                            pl.when(pl.Series(is_opera)).then(pl.lit("opera_screenshot")).otherwise(pl.col("screen_source")).alias("screen_source"))
     everything = pl.concat([base, additions], how="horizontal")
     anchored = everything.filter(pl.col("_reason") == "").drop("_reason").sort("id")
-    drops = everything.filter(pl.col("_reason") != "").select("id", pl.col("_reason").alias("reason"), "anchor_score").sort("id")
+    drops = pl.concat([
+        everything.filter(pl.col("_reason") != "").select("id", pl.col("_reason").alias("reason"), "anchor_score"),
+        unsampled.select("id", pl.lit("not_sampled").alias("reason"), pl.lit(0.0, dtype=pl.Float32).alias("anchor_score")),
+    ]).sort("id")
 
-    review_context_ids = set(review_contexts)
+    review_context_ids = set(review_contexts) | set(unsampled["context_id"].to_list())
     counts: dict[str, int | float | str] = {
         "in": tuples.height, "out": anchored.height, "method": scorer.name, "threshold": float(threshold),
         "review_contexts": len(review_context_ids), "review_contexts_without_screens": len(review_context_ids - set(screens_of)),

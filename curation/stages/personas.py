@@ -122,9 +122,14 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
         ))
         counts.update(pew_profiles_drawable=profiles.height, waves=",".join(profiles["wave"].unique().sort().to_list()),
                       distinct_personas=int(np.unique(picks).size))
-    if opera is not None and opera.height:
+    elif reviews is not None:  # no review rows: keep the (empty) table's columns for later stages
+        parts.append(reviews.with_columns(pl.lit(None, dtype=pl.Utf8).alias("persona"), pl.lit(None, dtype=ATTRIBUTES_DTYPE).alias("persona_attributes"),
+                                          pl.lit(None, dtype=pl.Utf8).alias("persona_source")))
+    if opera is not None:
         parts.append(opera.with_columns(pl.col("persona_attributes").cast(ATTRIBUTES_DTYPE)))
-    tuples = pl.concat(parts, how="diagonal_relaxed").sort("id") if parts else pl.DataFrame()
+    if not parts:
+        raise UserError("personas: neither review_tuples nor opera_tuples was made; expected the extract and opera stages to run first")
+    tuples = pl.concat(parts, how="diagonal_relaxed").sort("id")
     counts.update(review_rows=0 if reviews is None else reviews.height, opera_rows=0 if opera is None else opera.height,
                   out=tuples.height)
     return StageResult(tables={"tuples": tuples}, counts=counts)
