@@ -133,6 +133,5 @@ def sample_build(tmp_path_factory) -> SampleBuild:
 
 
 @pytest.fixture(scope="session")
-def built_dataset_dir(toy_dataset_dir) -> Path:
-    # TEMPORARY: the toy folder stands in until the embedded-sample build lands (the lead replaces this).
-    return toy_dataset_dir
+def built_dataset_dir(sample_build) -> Path:
+    return sample_build.out

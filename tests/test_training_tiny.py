@@ -23,12 +23,12 @@ def single_thread():
 
 
 @pytest.fixture(scope="module")
-def tiny_run(toy_dataset_dir, tmp_path_factory, single_thread):
+def tiny_run(built_dataset_dir, tmp_path_factory, single_thread):
     from training.recipe import load_recipe
     from training.train import train
 
     run_dir = tmp_path_factory.mktemp("train") / "run"
-    trainer = train(load_recipe("tiny"), toy_dataset_dir, run_dir)
+    trainer = train(load_recipe("tiny"), built_dataset_dir, run_dir)
     return run_dir, trainer
 
 
@@ -43,7 +43,7 @@ def _train_rows(data_dir: Path, n: int):
     return [rows[i] for i in range(len(rows))]
 
 
-def test_run_folder_has_adapter_state_checkpoints_and_manifest(tiny_run, toy_dataset_dir):
+def test_run_folder_has_adapter_state_checkpoints_and_manifest(tiny_run, built_dataset_dir):
     run_dir, _ = tiny_run
     for name in ("adapter_model.safetensors", "adapter_config.json", "trainer_state.json", "run_manifest.json",
                  "checkpoint-25", "checkpoint-50", "base/config.json", "base/tokenizer.json", "base/preprocessor_config.json"):
@@ -52,7 +52,7 @@ def test_run_folder_has_adapter_state_checkpoints_and_manifest(tiny_run, toy_dat
     assert manifest["status"] == "complete" and manifest["global_step"] == 50
     assert manifest["base_model"] == "base" and manifest["recipe_name"] == "tiny"
     assert manifest["recipe"]["lora"]["r"] == 16 and manifest["image_options"] == {"max_pixels": 8192, "min_pixels": 1024}
-    assert set(manifest["data"]["files"]) == {p.name for p in (toy_dataset_dir / "data").glob("*.parquet")}
+    assert set(manifest["data"]["files"]) == {p.name for p in (built_dataset_dir / "data").glob("*.parquet")}
     assert re.fullmatch(r"[0-9a-f]{64}", manifest["data"]["sha256"])
     assert {"torch", "transformers", "peft"} <= set(manifest["versions"])
     assert "git_revision" in manifest
@@ -86,12 +86,12 @@ def test_only_lora_parameters_change(tiny_run):
     assert compared > 40  # every base weight the model holds (lm_head included)
 
 
-def test_adapter_reloads_and_predict_reproduces_training_rows(tiny_run, toy_dataset_dir):
+def test_adapter_reloads_and_predict_reproduces_training_rows(tiny_run, built_dataset_dir):
     from eval.local_vlm import predict_local
     from pisar_data.task import parse_prediction
 
     run_dir, _ = tiny_run
-    rows = _train_rows(toy_dataset_dir, 4)
+    rows = _train_rows(built_dataset_dir, 4)
     raws = predict_local(str(run_dir), rows, batch_size=3, max_new_tokens=160)  # 3: a ragged, left-padded batch
     assert len(raws) == 4
     for row, raw in zip(rows, raws):
@@ -100,7 +100,7 @@ def test_adapter_reloads_and_predict_reproduces_training_rows(tiny_run, toy_data
         assert (prediction.action, prediction.rationale) == (row["action"], row["rationale"])
 
 
-def test_resume_continues_step_count_and_loss_curve(tiny_run, toy_dataset_dir, tmp_path):
+def test_resume_continues_step_count_and_loss_curve(tiny_run, built_dataset_dir, tmp_path):
     from training.cli import main
 
     run_dir, _ = tiny_run
@@ -110,7 +110,7 @@ def test_resume_continues_step_count_and_loss_curve(tiny_run, toy_dataset_dir, t
     shutil.rmtree(resumed / "checkpoint-50")
     for name in ("adapter_model.safetensors", "adapter_config.json", "trainer_state.json"):
         (resumed / name).unlink()
-    assert main(["--recipe", "tiny", "--data", str(toy_dataset_dir), "--out", str(resumed), "--resume"]) == 0
+    assert main(["--recipe", "tiny", "--data", str(built_dataset_dir), "--out", str(resumed), "--resume"]) == 0
     original = _logged(json.loads((run_dir / "trainer_state.json").read_text()))
     continued = _logged(json.loads((resumed / "trainer_state.json").read_text()))
     assert sorted(continued) == sorted(original) == [1, 10, 20, 30, 40, 50]
@@ -125,12 +125,12 @@ def test_resume_continues_step_count_and_loss_curve(tiny_run, toy_dataset_dir, t
     assert (resumed / "adapter_model.safetensors").is_file()
 
 
-def test_existing_run_folder_is_not_overwritten(tiny_run, toy_dataset_dir, capsys):
+def test_existing_run_folder_is_not_overwritten(tiny_run, built_dataset_dir, capsys):
     from pisar_data.cli import main
 
     run_dir, _ = tiny_run
     before = (run_dir / "adapter_model.safetensors").read_bytes()
-    assert main(["train", "--recipe", "tiny", "--data", str(toy_dataset_dir), "--out", str(run_dir)]) == 2
+    assert main(["train", "--recipe", "tiny", "--data", str(built_dataset_dir), "--out", str(run_dir)]) == 2
     assert "--resume" in capsys.readouterr().err
     assert (run_dir / "adapter_model.safetensors").read_bytes() == before
 
@@ -150,7 +150,7 @@ def test_qwen_recipe_adapts_only_language_model_projections(tiny_run):
     assert not any("visual" in n or "merger" in n or "lm_head" in n for n in names)
 
 
-def test_pisar_predict_and_bench_score_training_rows_near_one(tiny_run, toy_dataset_dir, tmp_path):
+def test_pisar_predict_and_bench_score_training_rows_near_one(tiny_run, built_dataset_dir, tmp_path):
     """The user path: `pisar predict --model RUN_DIR` then `pisar bench`, on a split made of the trained rows."""
     from pisar_data.cli import main
     from training.data import load_split
@@ -158,7 +158,7 @@ def test_pisar_predict_and_bench_score_training_rows_near_one(tiny_run, toy_data
     run_dir, _ = tiny_run
     data = tmp_path / "seen"
     (data / "data").mkdir(parents=True)
-    load_split(toy_dataset_dir, "train", 4).to_parquet(str(data / "data" / "test-00000-of-00001.parquet"))
+    load_split(built_dataset_dir, "train", 4).to_parquet(str(data / "data" / "test-00000-of-00001.parquet"))
     preds, report = tmp_path / "preds.jsonl", tmp_path / "report"
     assert main(["predict", "--model", str(run_dir), "--data", str(data), "--split", "test", "--out", str(preds),
                  "--batch-size", "4", "--max-new-tokens", "160"]) == 0

@@ -90,6 +90,11 @@ class Config:
 
     sources: tuple[str, ...] = snapshot.SOURCES
 
+    def __post_init__(self):
+        unknown = [s for s in self.sources if s not in snapshot.SOURCES]
+        if unknown:
+            raise ValueError(f"sources: unknown source {unknown[0]!r}; expected some of {', '.join(snapshot.SOURCES)}")
+
 
 def stable_id(prefix: str, *parts: str) -> str:
     return f"{prefix}-" + hashlib.sha256(":".join(parts).encode("utf-8")).hexdigest()[:16]
