@@ -69,7 +69,7 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
                 errors.append(str(error))
         raise UserError(errors[0])
     if origin in (tuple, list):
-        if not isinstance(value, list):
+        if not isinstance(value, (list, tuple)):
             raise UserError(f"{where} must be an array, got {value!r}")
         item = args[0] if args else Any
         items = [_coerce(v, item, where) for v in value]

@@ -53,6 +53,7 @@ import polars as pl
 
 from curation.stages import BuildContext, StageResult, Tables
 from curation.stages.personas import ATTRIBUTES_DTYPE, describe
+from pisar_data import pii
 from pisar_data.schema import PERSONA_ATTRIBUTES
 
 NAME = "opera"
@@ -429,7 +430,7 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
                 "rationale": rationale, "rating": None, "lang": "en", "created_at": record["_time"],
                 "persona": description, "persona_attributes": attributes, "persona_source": "opera_survey",
                 "image_path": record.get("image_path"),
-                "screen_text": visible_text(record.get("simplified_html"), config.max_screen_text_chars),
+                "screen_text": pii.scrub(visible_text(record.get("simplified_html"), config.max_screen_text_chars))[0],
                 "screen_source": "opera_screenshot",
             })
     tuples = pl.DataFrame(rows, schema=TUPLE_SCHEMA).sort("id")

@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from curation.stages import BuildContext, StageResult, Tables
-from pisar_data import atomic
+from pisar_data import atomic, pii
 
 NAME = "screens"
 
@@ -125,7 +125,7 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
     target_dir.mkdir(parents=True, exist_ok=True)
     engine = ocr_engine() if config.ocr else None
     normalized = []
-    unreadable = 0
+    unreadable = scrubbed = 0
     candidates = _candidates(tables)
     for r in ctx.track(candidates, "normalizing screens", len(candidates)):
         result = normalize_image(Path(r["image_path"]), target_dir, config)
@@ -139,6 +139,9 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
         if not text and engine is not None:
             text = " ".join(engine.image_to_string(image, lang=config.ocr_lang).split())
             ocr_done = True
+        # Screens show e-mail addresses, phone numbers and @handles too; the row must not carry them.
+        text, kinds = pii.scrub(text)
+        scrubbed += bool(kinds)
         normalized.append({**r, "path": path, "width": width, "height": height, "phash": phash, "text": text, "ocr": ocr_done})
 
     # Collapse near-duplicates within each context: the screen with the most text represents its group.
@@ -172,7 +175,7 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
     counts = {
         "candidates": len(candidates), "unreadable": unreadable, "normalized": len(normalized),
         "collapsed_near_duplicates": collapsed, "screens": table.height, "contexts": table["context_id"].n_unique(),
-        "without_text": without_text, "ocr_available": str(ocr_available).lower(),
+        "without_text": without_text, "ocr_available": str(ocr_available).lower(), "pii_scrubbed": scrubbed,
         "ocr_applied": sum(1 for r in normalized if r["ocr"]), "max_side": config.max_side, "format": config.format,
         "max_phash_distance": config.max_phash_distance,
     }
