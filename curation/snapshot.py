@@ -89,10 +89,18 @@ def _part_files(pull_dir: Path, table: str) -> list[Path]:
 
 
 def _read_jsonl(path: Path) -> Iterable[dict]:
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    record = json.loads(line)
+                    if not isinstance(record, dict) or ID not in record:
+                        raise ValueError(f"not a record with {ID!r}")
+                    yield record
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot read snapshot file ({error.__class__.__name__}); expected UTF-8 JSON lines written by `pisar pull`") from None
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        raise UserError(f"{path}:{number}: damaged snapshot record ({error}); expected one JSON object per line — restore the file or pull again") from None
 
 
 @dataclass
