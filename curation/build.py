@@ -9,7 +9,6 @@ the output folder only when everything succeeded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import resource
@@ -24,6 +23,7 @@ import duckdb
 import polars as pl
 
 from curation import card, report, snapshot
+from curation.snapshot import sha256_file
 from curation.recipe import TABLE_STAGES, Recipe, stage_module
 from curation.stages import BuildContext, Tables
 from curation.stages.write import write_dataset
@@ -69,19 +69,11 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _file_entries(folder: Path, rows_per_file: dict[str, int], relpaths: list[str] | None = None) -> dict[str, dict]:
     entries = {}
     for relpath in relpaths or list(rows_per_file):
         path = folder / relpath
-        entries[relpath] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
+        entries[relpath] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
         if relpath in rows_per_file:
             entries[relpath]["rows"] = rows_per_file[relpath]
     return entries

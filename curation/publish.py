@@ -17,7 +17,6 @@ are checked against the folder.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curation.snapshot import sha256_file
 from pisar_data.errors import UserError
 
 MANIFEST = "build/manifest.json"
@@ -56,14 +56,6 @@ class LocalFile:
     sha256: str
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
@@ -91,7 +83,7 @@ def _check_integrity(folder: Path, manifest: dict[str, Any]) -> list[LocalFile]:
         size = path.stat().st_size
         if size != entry.get("bytes"):
             raise UserError(f"{path}: {size:,} bytes, but {MANIFEST} says {entry.get('bytes')}; the file changed after the build")
-        sha256 = _sha256(path)
+        sha256 = sha256_file(path)
         if sha256 != entry.get("sha256"):
             raise UserError(f"{path}: SHA-256 does not match {MANIFEST}; the file changed after the build")
         files.append(LocalFile(relpath, size, sha256))
@@ -99,7 +91,7 @@ def _check_integrity(folder: Path, manifest: dict[str, Any]) -> list[LocalFile]:
         raise UserError(f"{folder / 'README.md'}: dataset card missing; expected the README.md `pisar build` writes")
     if not any(f.path.startswith("data/") and f.path.endswith(".parquet") for f in files):
         raise UserError(f"{folder / 'data'}: no parquet files; expected data/{{train,validation,test}}-*.parquet")
-    files.append(LocalFile(MANIFEST, (folder / MANIFEST).stat().st_size, _sha256(folder / MANIFEST)))
+    files.append(LocalFile(MANIFEST, (folder / MANIFEST).stat().st_size, sha256_file(folder / MANIFEST)))
     return files
 
 

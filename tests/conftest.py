@@ -22,6 +22,17 @@ REPO = Path(__file__).resolve().parents[1]
 REAL_SAMPLES = Path(os.environ.get("PISAR_REAL_SAMPLES", REPO.parent / "shared" / "real-samples"))
 
 
+@pytest.fixture(scope="module")
+def single_thread():
+    """One torch thread for tiny-model training: two threads on 2 shared cores oversubscribe OpenMP."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def real_samples() -> Path:
     if not REAL_SAMPLES.is_dir():

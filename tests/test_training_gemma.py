@@ -8,16 +8,10 @@ import json
 
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch
 
 
-@pytest.fixture(scope="module", autouse=True)
-def single_thread():
-    # Two cores shared with other test processes: one thread avoids OpenMP oversubscription.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")

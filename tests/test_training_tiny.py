@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch
 
 
-@pytest.fixture(scope="module")
-def single_thread():
-    # Two cores shared with other test processes: one thread avoids OpenMP oversubscription.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

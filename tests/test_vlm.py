@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("torch")
-
-from pisar_data.task import SYSTEM_PROMPT, target_text, user_prompt  # noqa: E402
+from pisar_data.task import SYSTEM_PROMPT, target_text, user_prompt
 
 
 def _rows(toy_dataset_dir, n=3):

@@ -18,13 +18,13 @@ Unreadable images are skipped and counted.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from curation.snapshot import sha256_file
 from curation.stages import BuildContext, StageResult, Tables
 from pisar_data import atomic, pii
 
@@ -64,14 +64,6 @@ def ocr_engine():
     return pytesseract if shutil.which("tesseract") else None
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def normalize_image(source: Path, target_dir: Path, config: Config):
     """Write the normalized image; return (path, width, height, phash int, image) or None if unreadable."""
     import io
@@ -86,7 +78,7 @@ def normalize_image(source: Path, target_dir: Path, config: Config):
         return None
     image.thumbnail((config.max_side, config.max_side), Image.LANCZOS)
     ext = "jpg" if config.format == "jpeg" else "png"
-    target = target_dir / f"{_sha256_file(source)}.{ext}"
+    target = target_dir / f"{sha256_file(source)}.{ext}"
     if not target.exists():
         buffer = io.BytesIO()
         if config.format == "jpeg":
