@@ -89,7 +89,8 @@ def _summary(console, result) -> None:
         splits.add_row(split, f"{count:,}")
     console.print(splits)
     out = result.out_dir.resolve()
-    console.print(f"Wrote {out} in {result.seconds:.1f} s (peak memory {peak_rss_mb():,.0f} MB); stage tables in {result.work_db}")
-    console.print("Load it with:")
-    console.print(f'  python -c "import datasets; print(datasets.load_dataset(\'{out}\'))"', markup=False)
-    console.print(f"  python -c \"import pisar_data; print(pisar_data.load_dataset('{result.out_dir}'))\"", markup=False)
+    console.print(f"Wrote {out} in {result.seconds:.1f} s (peak memory {peak_rss_mb():,.0f} MB); stage tables in {result.work_db}",
+                  soft_wrap=True)
+    console.print("Load it in Python (no project code needed for the first):", soft_wrap=True)
+    for line in (f'import datasets; ds = datasets.load_dataset("{out}")', f'import pisar_data; ds = pisar_data.load_dataset("{result.out_dir}")'):
+        console.print(f"  {line}", markup=False, soft_wrap=True, highlight=False)
