@@ -41,12 +41,10 @@ def test_missing_rationale_is_parsed_with_an_empty_rationale():
     assert scored_text(" paid ", " it was cheap ") == "paid because it was cheap"
 
 
-# Known parser bugs (pisar_data/task.py, owned by the lead; the fix is in the EVAL helper's report).
-# strict=True: once the fix lands these pass, and pytest fails until the marker is removed.
+# Regressions: each of these once slipped through the parser.
 
 
 def test_parser_reads_python_style_single_quoted_dicts():
-    # The docstring promises single quotes; only single-quoted *keys* are handled today.
     assert parse_prediction("{'action': 'uninstalled the app', 'rationale': 'it kept logging me out'}") == GOOD
 
 
