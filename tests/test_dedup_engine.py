@@ -158,3 +158,28 @@ def test_stage_dedups_across_sources(tmp_path: Path):
     for key in ("shingling", "num_perm", "bands", "rows", "threshold", "exact_removed", "near_removed", "clusters"):
         assert key in result.counts
     assert result.counts["cross_source_removed"] == 1
+
+
+def test_verify_skipping_keeps_the_same_survivors_as_checking_every_pair():
+    """verify() skips edit checks that cannot change a survivor; the survivors must be those of checking all."""
+    from curation.minhash import clusters, edit_check, exact_groups, verify
+
+    rng = random.Random(3)
+    vocab = ["good", "app", "great", "bank", "update", "login", "fast", "easy", "thanks", "transfer", "bad", "slow"]
+    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(3, 7))) for _ in range(600)]
+    texts += [t + " thanks" for t in texts[:200]] + [" ".join(reversed(t.split())) for t in texts[200:300]]
+    config = DedupConfig()
+    series = normalize(pl.Series(texts))
+    normalized = series.to_list()
+    representative = exact_groups(series)
+    shingles = shingle(series, config)
+    sigs = signatures(shingles, config)
+    words = (series.str.count_matches(" ") + 1).to_numpy().astype(np.int64)
+    eligible = (representative == np.arange(len(texts))) & (words >= config.min_words_near)
+    pairs = lsh_candidates(band_keys(sigs, config), eligible, config)
+    accepted, scores, checked = verify(normalized, words, shingles, sigs, pairs, config)
+    assert checked.sum() < (scores >= config.threshold).sum()  # something was skipped
+    every = np.array([s >= config.threshold and edit_check(normalized[i], normalized[j], config) for (i, j), s in zip(pairs.tolist(), scores)], dtype=bool)
+    lazy, _ = clusters(len(texts), representative, pairs[accepted])
+    full, _ = clusters(len(texts), representative, pairs[every])
+    assert np.array_equal(lazy, full)
