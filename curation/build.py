@@ -23,12 +23,12 @@ import duckdb
 import polars as pl
 
 from curation import card, report, snapshot
-from curation.snapshot import sha256_file
 from curation.recipe import TABLE_STAGES, Recipe, stage_module
 from curation.stages import BuildContext, Tables
 from curation.stages.write import write_dataset
 from pisar_data import atomic
 from pisar_data.errors import UserError
+from pisar_data.hashing import sha256_file
 from pisar_data.schema import SOURCES, SPLITS
 
 # Rows through every stage, as (step, table): the funnel of the manifest, card, report and summary.
@@ -105,13 +105,14 @@ def run_stages(recipe: Recipe, ctx: BuildContext, con: duckdb.DuckDBPyConnection
 
 def _manifest(recipe: Recipe, raw_dir: Path, tables: Tables, stages: list[dict], written: dict[str, int]) -> dict[str, Any]:
     rows = tables["rows"]
+    versions = _versions()
     return {
-        "pisar_version": _versions().get("pisar", "unknown"),
+        "pisar_version": versions.get("pisar", "unknown"),
         "recipe_name": recipe.name,
         "recipe": recipe.to_dict(),
         "seed": recipe.seed,
         "inputs": snapshot.input_files(raw_dir),
-        "versions": _versions(),
+        "versions": versions,
         "stages": stages,
         "funnel": [{"step": step, "rows": tables[name].height} for step, name in FUNNEL if name in tables],
         "splits": {split: rows.filter(pl.col("split") == split).height for split in SPLITS},

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from curation.snapshot import sha256_file
 from pisar_data.errors import UserError
+from pisar_data.hashing import sha256_file
 
 MANIFEST = "build/manifest.json"
 # Remote files under these folders that the local folder no longer has are deleted by the upload,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from pisar_data.atomic import write_bytes, write_text
 from pisar_data.errors import UserError
+from pisar_data.hashing import sha256_file
 
 if TYPE_CHECKING:
     import polars as pl
@@ -46,14 +47,6 @@ def now() -> str:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def tool_versions(*packages: str) -> dict[str, str]:

@@ -7,8 +7,9 @@ from datetime import datetime
 import polars as pl
 import pytest
 
+from curation import recipe
 from curation.stages import BuildContext
-from curation.stages.extract import Config, Drop, Extraction, ReviewInput, RuleExtractor, make_extractor, run
+from curation.stages.extract import Config, Drop, Extraction, ReviewInput, RuleExtractor, run
 from pisar_data.errors import UserError
 from pisar_data.schema import ACTION_TYPES
 
@@ -120,9 +121,9 @@ def test_app_name_is_not_a_reason():
     assert isinstance(extract("Chatly is the best chatly ever, love chatly", 5), Drop)
 
 
-def test_unknown_extractor_is_a_user_error():
-    with pytest.raises(UserError, match="extractor"):
-        make_extractor(Config(extractor="gpt"))
+def test_unknown_extractor_is_a_recipe_error():
+    with pytest.raises(UserError, match=r"\[extract\]: extractor: unknown extractor 'gpt'"):
+        recipe.from_dict({"extract": {"extractor": "gpt"}})
 
 
 def _reviews(texts: list[tuple[str, int]]) -> pl.DataFrame:

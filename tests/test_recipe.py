@@ -35,6 +35,10 @@ def test_recipe_to_dict_round_trips():
         ({"dedup": {"bands": 4, "nonsense": 1}}, "unknown key 'nonsense'"),
         ({"personas": 3}, "[personas] must be a table"),
         ({"normalize": {"sources": ["myspace"]}}, "unknown source 'myspace'"),
+        ({"select": {"total_rows": 100, "test_rows": 80, "validation_rows": 80}}, "[select]: total_rows must be at least"),
+        ({"select": {"source_shares": {"myspace": 1.0}}}, "[select]: source_shares: unknown source 'myspace'"),
+        ({"anchor": {"method": "vibes"}}, "[anchor]: method: unknown method 'vibes'"),
+        ({"extract": {"extractor": "llm"}}, "[extract]: extractor: unknown extractor 'llm'"),
     ],
 )
 def test_bad_recipe_values_name_the_section_and_key(data, message):

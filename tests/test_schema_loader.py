@@ -1,6 +1,5 @@
 """The row schema (declared once) and the loader."""
 
-import os
 import subprocess
 import sys
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
+from curation import recipe
 from curation.stages import BuildContext
 from curation.stages.personas import ATTRIBUTES_DTYPE
 from curation.stages.select import Config, allocate, run
@@ -114,6 +115,7 @@ def test_allocate_is_exact_largest_remainder():
     assert sum(allocate(661, {"x": 0.37, "y": 0.41, "z": 0.22}).values()) == 661
 
 
-def test_inconsistent_quotas_are_a_user_error(large, tmp_path):
-    with pytest.raises(UserError, match=r"\[select\]"):
-        _select(large, Config(total_rows=100, test_rows=661), tmp_path=tmp_path)
+def test_inconsistent_quotas_are_a_recipe_error():
+    # Refused when the recipe is read, before any stage runs.
+    with pytest.raises(UserError, match=r"\[select\]: total_rows must be at least test_rows \+ validation_rows"):
+        recipe.from_dict({"select": {"total_rows": 100, "test_rows": 661}})

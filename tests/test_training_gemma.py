@@ -8,9 +8,6 @@ import json
 
 import pytest
 
-import torch
-
-
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from pisar_data.errors import UserError
+from pisar_data.hashing import sha256_file
 
 
 def load_split(data_dir: Path, split: str, max_rows: int = 0):
@@ -22,10 +23,6 @@ def data_fingerprint(data_dir: Path) -> dict:
     """SHA-256 of every parquet file under DIR/data, and one digest over all of them."""
     files = {}
     for path in sorted((data_dir / "data").glob("*.parquet")):
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        files[path.name] = digest.hexdigest()
+        files[path.name] = sha256_file(path)
     combined = hashlib.sha256("".join(f"{name}:{sha}\n" for name, sha in files.items()).encode()).hexdigest()
     return {"path": str(data_dir.resolve()), "sha256": combined, "files": files}

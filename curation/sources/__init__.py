@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from pisar_data.errors import UserError
+
+
+def log_to_stderr(message: str) -> None:
+    """The default progress log of a fetch: one line on stderr (stdout stays for summaries)."""
+    print(message, file=sys.stderr)
 
 
 @dataclass(frozen=True)

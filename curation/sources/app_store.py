@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -17,10 +16,11 @@ from pathlib import Path
 
 import httpx
 
-from curation.snapshot import ID, Pull, PullResult, sha256_file, tool_versions
-from curation.sources import read_records, require_columns
+from curation.snapshot import ID, Pull, PullResult, tool_versions
+from curation.sources import log_to_stderr, read_records, require_columns
 from curation.sources.http import DEFAULT_POLICY, HttpClient, RetryPolicy
 from pisar_data.errors import UserError
+from pisar_data.hashing import sha256_file
 
 SOURCE = "app_store"
 TOOLS = ("httpx", "pandas")
@@ -28,10 +28,6 @@ FEED_URL = "https://itunes.apple.com/{country}/rss/customerreviews/page={page}/i
 LOOKUP_URL = "https://itunes.apple.com/lookup"
 FEED_PAGES = 10  # the feed serves at most 10 pages of 50 reviews
 DUMP_COLUMNS = ("date", "review", "rating", "title", "userName")
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 class AppStoreFeed:
@@ -111,7 +107,7 @@ def pull(
     policy: RetryPolicy = DEFAULT_POLICY,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    log: Callable[[str], None] = _log,
+    log: Callable[[str], None] = log_to_stderr,
 ) -> PullResult:
     """Fetch the app's lookup record and every feed page (1..10); the next page is persisted after each."""
     app_id = str(app_id)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from curation.snapshot import ID, Pull, PullResult, sha256_file, tool_versions
-from curation.sources import ImageConfig, normalize_image, read_records, require_columns
+from curation.snapshot import ID, Pull, PullResult, tool_versions
+from curation.sources import ImageConfig, log_to_stderr, normalize_image, read_records, require_columns
 from curation.sources.http import (
     DEFAULT_POLICY,
     FetchError,
@@ -30,6 +30,7 @@ from curation.sources.http import (
     with_retries,
 )
 from pisar_data.errors import UserError
+from pisar_data.hashing import sha256_file
 
 SOURCE = "google_play"
 TOOLS = ("google-play-scraper", "httpx", "pillow", "pandas")
@@ -38,10 +39,6 @@ REVIEW_COLUMNS = ("reviewId", "content", "score", "at")
 APP_COLUMNS = ("appId", "title")
 # app() fields that pandas writes as Python reprs of lists/dicts.
 LITERAL_FIELDS = ("histogram", "categories", "screenshots", "comments")
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def _parse_literal(value):
@@ -122,7 +119,7 @@ def pull(
     policy: RetryPolicy = DEFAULT_POLICY,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    log: Callable[[str], None] = _log,
+    log: Callable[[str], None] = log_to_stderr,
 ) -> PullResult:
     """Fetch ``app()`` metadata, up to ``screenshots`` listing screenshots and ``count`` reviews (all when None).
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
-from curation.snapshot import ID, Pull, PullResult, sha256_file, tool_versions
+from curation.snapshot import ID, Pull, PullResult, tool_versions
 from pisar_data.errors import UserError
+from pisar_data.hashing import sha256_file
 from pisar_data.schema import PERSONA_ATTRIBUTES
 
 SOURCE = "pew_atp"

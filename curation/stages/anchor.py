@@ -37,6 +37,9 @@ from pisar_data.errors import UserError
 NAME = "anchor"
 
 
+METHODS = ("auto", "embedding", "lexical")
+
+
 @dataclass
 class Config:
     """Anchoring parameters.
@@ -62,6 +65,10 @@ class Config:
     batch_size: int = 128
     max_screen_chars: int = 1500
     max_scored_reviews: int = 40000
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method: unknown method {self.method!r}; expected {', '.join(METHODS)}")
 
 
 def _screen_query(text: str, limit: int) -> str:
@@ -101,8 +108,6 @@ class LexicalScorer:
 
 
 def make_scorer(config: Config, ctx: BuildContext):
-    if config.method not in ("auto", "embedding", "lexical"):
-        raise UserError(f"recipe [anchor] method: unknown method {config.method!r}; expected auto, embedding or lexical")
     if config.method == "lexical":
         return LexicalScorer()
     try:

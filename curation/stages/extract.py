@@ -38,7 +38,6 @@ from typing import Protocol
 import polars as pl
 
 from curation.stages import BuildContext, StageResult, Tables
-from pisar_data.errors import UserError
 from pisar_data.schema import ACTION_TYPES
 
 NAME = "extract"
@@ -63,6 +62,10 @@ class Config:
     max_rationale_chars: int = 400
     min_latin_share: float = 0.6
     use_title: bool = True
+
+    def __post_init__(self):
+        if self.extractor != "rules":
+            raise ValueError(f"extractor: unknown extractor {self.extractor!r}; expected 'rules' (an LLM extractor is not implemented yet)")
 
 
 @dataclass(frozen=True)
@@ -365,9 +368,7 @@ class RuleExtractor:
 
 
 def make_extractor(config: Config) -> Extractor:
-    if config.extractor == "rules":
-        return RuleExtractor(config)
-    raise UserError(f"recipe [extract] extractor: unknown extractor {config.extractor!r}; expected 'rules' (an LLM extractor is not implemented yet)")
+    return RuleExtractor(config)
 
 
 TUPLE_SCHEMA = {

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import polars as pl
 
-from curation.snapshot import sha256_file
 from curation.stages import BuildContext, StageResult, Tables
 from pisar_data import atomic, pii
+from pisar_data.hashing import sha256_file
 
 NAME = "screens"
 

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from curation.stages import BuildContext, StageResult, Tables
-from pisar_data.errors import UserError
-from pisar_data.schema import POLARS_SCHEMA, SPLITS
+from pisar_data.schema import POLARS_SCHEMA, SOURCES, SPLITS
 
 NAME = "select"
 
@@ -53,6 +52,14 @@ class Config:
     max_eval_rows_per_context: int = 40
     min_eval_contexts: int = 3
 
+    def __post_init__(self):
+        if self.test_rows < 0 or self.validation_rows < 0 or self.total_rows < self.test_rows + self.validation_rows:
+            raise ValueError("total_rows must be at least test_rows + validation_rows, all non-negative; got "
+                             f"total_rows={self.total_rows}, test_rows={self.test_rows}, validation_rows={self.validation_rows}")
+        unknown = sorted(set(self.source_shares) - set(SOURCES))
+        if unknown:
+            raise ValueError(f"source_shares: unknown source {unknown[0]!r}; expected {', '.join(SOURCES)}")
+
 
 def _key(seed: int, kind: str, value: str) -> str:
     return hashlib.sha256(f"{seed}:{kind}:{value}".encode()).hexdigest()
@@ -74,9 +81,6 @@ OUTPUT_COLUMNS = [c for c in POLARS_SCHEMA if c != "screen"]
 
 
 def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
-    if config.test_rows < 0 or config.validation_rows < 0 or config.total_rows < config.test_rows + config.validation_rows:
-        raise UserError("recipe [select]: total_rows must be at least test_rows + validation_rows, all non-negative; "
-                        f"got total_rows={config.total_rows}, test_rows={config.test_rows}, validation_rows={config.validation_rows}")
     anchored = tables["anchored"]
     seed = ctx.seed
     eligible = anchored.height
@@ -88,9 +92,6 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
     eval_sizes = allocate(round((config.test_rows + config.validation_rows) * scale),
                           {"test": config.test_rows, "validation": config.validation_rows})
     if config.source_shares:
-        unknown = sorted(set(config.source_shares) - {"google_play", "app_store", "opera"})
-        if unknown:
-            raise UserError(f"recipe [select] source_shares: unknown source {unknown[0]!r}; expected google_play, app_store or opera")
         weights = {s: float(config.source_shares.get(s, 0.0)) for s in sources}
     else:
         weights = {s: float(n) for s, n in eligible_by_source.items()}
