@@ -74,6 +74,16 @@ class SemSimScorer:
         self._vectors: dict[str, np.ndarray] = {}
         self._disk = EmbeddingCache(cache_dir, resolve_model_path(model or None)) if cache_dir else None
 
+    @property
+    def model(self):
+        """The loaded sentence-transformers model."""
+        return self._model
+
+    @property
+    def embedded_texts(self) -> list[str]:
+        """Every distinct text this scorer holds an embedding for."""
+        return list(self._vectors)
+
     def embed(self, texts: Iterable[str]) -> np.ndarray:
         """Normalized embeddings, one row per text, encoding only texts not seen before."""
         texts = list(texts)

@@ -71,3 +71,18 @@ def test_disk_cache_gives_the_same_scores_without_encoding(tmp_path, monkeypatch
     second = second_scorer.score(GOLD, predictions)
     np.testing.assert_array_equal(first.combined, second.combined)
     np.testing.assert_array_equal(first.rationale, second.rationale)
+
+
+def test_speed_benchmark_smoke():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "eval_speed.py"
+    done = subprocess.run([sys.executable, str(script), "--rows", "40", "--train-rows", "40"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    floor = re.search(r"linear_gflop=(\d+) fp32_matmul_gflops=(\d+) fp32_floor_s=([\d.]+) score_warm_gold_s=[\d.]+", done.stdout)
+    assert floor and int(floor.group(1)) > 0 and float(floor.group(3)) > 0, done.stdout
+    assert re.fullmatch(r"score_s=[\d.]+ knn_s=[\d.]+", lines[-1]), lines[-1]
