@@ -32,6 +32,8 @@ from pisar_data.hashing import sha256_file
 from pisar_data.schema import SOURCES, SPLITS
 
 # Rows through every stage, as (step, table): the funnel of the manifest, card, report and summary.
+MANIFEST = "build/manifest.json"  # every file of a dataset folder with its size and SHA-256; marks the folder as a build
+
 FUNNEL = (
     ("reviews in snapshot", "reviews"),
     ("after cleaning", "reviews_clean"),
@@ -130,6 +132,7 @@ def build(recipe: Recipe, raw_dir: Path, out_dir: Path, work_dir: Path, *, bench
     """
     started = time.perf_counter()
     raw_dir, out_dir, work_dir = Path(raw_dir), Path(out_dir), Path(work_dir)
+    atomic.check_replaceable(out_dir, MANIFEST)
     if not raw_dir.is_dir():
         raise UserError(
             f"{raw_dir}: raw snapshot folder not found; expected the folder `pisar pull` writes (default data/raw), "
@@ -145,7 +148,7 @@ def build(recipe: Recipe, raw_dir: Path, out_dir: Path, work_dir: Path, *, bench
     work_db = work_dir / "work.duckdb"
     with duckdb.connect(str(work_db)) as con:
         tables, stages = run_stages(recipe, ctx, con)
-    with atomic.output_dir(out_dir) as tmp:
+    with atomic.output_dir(out_dir, MANIFEST) as tmp:
         written = write_dataset(tables["rows"], tmp, recipe.config("write"))
         manifest = _manifest(recipe, raw_dir, tables, stages, written)
         # The card's YAML needs the data files' sizes; then every file (card and report too) is listed.
@@ -153,7 +156,7 @@ def build(recipe: Recipe, raw_dir: Path, out_dir: Path, work_dir: Path, *, bench
         (tmp / "README.md").write_text(card.render_card(manifest, tables, list(bench_reports)), encoding="utf-8")
         report.write_report(manifest, tables, tmp / "build")
         manifest["files"] = _file_entries(tmp, written, [p.relative_to(tmp).as_posix() for p in sorted(tmp.rglob("*")) if p.is_file()])
-        atomic.write_text(tmp / "build" / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
+        atomic.write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
     seconds = time.perf_counter() - started
     return BuildResult(out_dir=out_dir, work_db=work_db, manifest=manifest, seconds=seconds)
 

@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--recipe", type=Path, help="TOML recipe (default: the reference recipe pisar-v1; the sample recipe with --sample)")
     parser.add_argument("--sample", action="store_true", help="build the embedded sample (the default when neither --recipe nor --raw is given)")
     parser.add_argument("--raw", type=Path, help="raw snapshot folder written by `pisar pull` (default: data/raw)")
-    parser.add_argument("--out", type=Path, default=Path("pisar"), help="dataset folder to write (default: ./pisar); replaced only if the build succeeds")
+    parser.add_argument("--out", type=Path, default=Path("pisar"), help="dataset folder to write (default: ./pisar); replaced only if the build succeeds, and only if new, empty or an earlier build")
     parser.add_argument("--work", type=Path, default=Path("data/work"), help="work folder for the DuckDB database of every stage's tables (default: data/work)")
     parser.add_argument("--bench-report", type=Path, action="append", default=[], metavar="REPORT.json",
                         help="a `pisar bench` report.json whose results go into the card (repeatable)")

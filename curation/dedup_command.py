@@ -19,9 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pisar_data.atomic import output_dir
+from pisar_data.atomic import check_replaceable, output_dir
 from pisar_data.errors import UserError
 
+STATS = "stats.json"
 READERS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -30,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("file", type=Path, help="input table: .parquet, .csv or .jsonl")
     parser.add_argument("--text-column", required=True, help="column holding the text to compare")
     parser.add_argument("--id-column", help="column with unique row ids (default: the row number)")
-    parser.add_argument("--out", required=True, type=Path, help="output folder (replaced as a whole on success)")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (replaced as a whole on success; must be new, empty or an earlier dedup output)")
     parser.add_argument("--threshold", type=float, help="minimum exact Jaccard of a duplicate pair (default 0.5)")
     parser.add_argument("--num-perm", type=int, help="MinHash permutations, a multiple of 5; bands = num_perm / 5 (default 160)")
     parser.add_argument("--shingling", help="wcharN (default wchar4), charN or wordN")
@@ -84,6 +85,7 @@ def main(argv: list[str]) -> int:
         width = len(str(max(len(table) - 1, 0)))
         id_list = [str(i).zfill(width) for i in range(len(table))]
 
+    check_replaceable(args.out, STATS)
     from curation.minhash import deduplicate
 
     progress, log = _reporting(args.quiet)
@@ -92,10 +94,10 @@ def main(argv: list[str]) -> int:
     if args.id_column is None:
         decisions = decisions.with_columns(pl.col("kept_id", "removed_id").cast(pl.Int64).cast(pl.Utf8))
     stats = {"input": str(args.file), "text_column": args.text_column, "id_column": args.id_column, **result.counts}
-    with output_dir(args.out) as tmp:
+    with output_dir(args.out, STATS) as tmp:
         table.filter(pl.Series(result.kept)).write_parquet(tmp / "kept.parquet")
         decisions.write_parquet(tmp / "duplicates.parquet")
-        (tmp / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / STATS).write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{args.file}: {result.counts['in']} rows -> {result.counts['out']} kept "
           f"({result.counts['exact_removed']} exact, {result.counts['near_removed']} near duplicates removed) -> {args.out}")
     return 0

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curation.build import MANIFEST
 from pisar_data.errors import UserError
 from pisar_data.hashing import sha256_file
-
-MANIFEST = "build/manifest.json"
 # Remote files under these folders that the local folder no longer has are deleted by the upload,
 # so that a rebuild with fewer shards does not leave stale shards matched by `data/train-*`.
 MANAGED_FOLDERS = ("data/", "build/")

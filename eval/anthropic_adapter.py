@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval.api import JSON_SCHEMA, ApiConfig, Reply, Request, Usage, api_key, transient_status
+from eval.api import JSON_SCHEMA, ApiConfig, Reply, Request, Usage, api_key, retry_after, transient_status
 
 
 class AnthropicAdapter:
     provider = "anthropic"
+    output_format = {"type": "json_schema", "schema": JSON_SCHEMA}
 
     def __init__(self, model: str, config: ApiConfig, *, http_client: Any = None, key: str | None = None):
         import anthropic
@@ -18,6 +19,7 @@ class AnthropicAdapter:
         self.client = anthropic.Anthropic(
             api_key=api_key("ANTHROPIC_API_KEY", key), max_retries=config.sdk_max_retries, timeout=config.timeout_s, http_client=http_client
         )
+        self.base_url = str(self.client.base_url)  # in the cache key; $ANTHROPIC_BASE_URL if set
 
     def call(self, request: Request) -> Reply:
         content: list[dict[str, Any]] = []
@@ -32,7 +34,7 @@ class AnthropicAdapter:
             system=request.system,
             messages=[{"role": "user", "content": content}],
             max_tokens=request.max_tokens,
-            output_config={"format": {"type": "json_schema", "schema": JSON_SCHEMA}},
+            output_config={"format": request.output_format},
             **options,
         )
         usage = response.usage
@@ -50,3 +52,6 @@ class AnthropicAdapter:
 
     def is_retryable(self, error: Exception) -> bool:
         return transient_status(error, self._anthropic.APIStatusError, self._anthropic.APIConnectionError)
+
+    def retry_after_s(self, error: Exception) -> float | None:
+        return retry_after(error, self._anthropic.APIStatusError)

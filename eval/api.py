@@ -1,9 +1,11 @@
 """Shared machinery of the API baselines (`openai:MODEL`, `anthropic:MODEL`).
 
-A request is fully determined by provider, model, system prompt, user prompt, screen image,
-temperature and token limit; its SHA-256 is the key of a persistent SQLite cache, so an
-interrupted or repeated run never pays twice for the same reply. Calls run in a thread pool,
-with the SDK's own retries plus ours (exponential backoff) on 429, 5xx and connection errors.
+A request is fully determined by provider, endpoint, model, system prompt, user prompt, screen
+image, output format, temperature and token limit; its SHA-256 is the key of a persistent SQLite
+cache, so an interrupted or repeated run never pays twice for the same reply, and identical
+requests in flight at the same time make one call. Calls run in a thread pool, with the SDK's own
+retries plus ours (exponential backoff, or the server's longer ``retry-after``) on 429, 5xx and
+connection errors.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class ApiConfig:
       in prices.toml are sent no temperature.
     concurrency: parallel requests; 4 stays well inside the default rate limits of both providers.
     retries / backoff_s: our retries after the SDK's own ``sdk_max_retries``; waits double from
-      ``backoff_s`` and are capped at 60 s.
+      ``backoff_s`` (or are the server's longer ``retry-after``) and are capped at 60 s.
     max_image_side: screens are downscaled so their longer side is at most 1568 px, the largest
       size Anthropic uses without resizing (OpenAI resizes larger images itself).
     """
@@ -123,13 +125,18 @@ def cost_usd(price: ModelPrice | None, usage: Usage) -> float | None:
 
 @dataclass(frozen=True)
 class Request:
-    """Everything that determines a reply, and so the cache key."""
+    """Everything that determines a reply, and so the cache key.
+
+    A field added here changes every key: replies cached before are missed, not misread.
+    """
 
     provider: str
+    base_url: str  # an OpenAI-compatible proxy answers differently from the provider itself
     model: str
     system: str
     prompt: str
     image_png: bytes | None
+    output_format: dict[str, Any]  # the structured-output parameter, sent as is
     temperature: float | None
     max_tokens: int
 
@@ -153,10 +160,14 @@ class Reply:
 class Adapter(Protocol):
     provider: str
     model: str
+    base_url: str
+    output_format: dict[str, Any]
 
     def call(self, request: Request) -> Reply: ...
 
     def is_retryable(self, error: Exception) -> bool: ...
+
+    def retry_after_s(self, error: Exception) -> float | None: ...
 
 
 class ResponseCache:
@@ -208,30 +219,39 @@ def encode_screen(screen: Any, max_side: int) -> bytes | None:
     return buffer.getvalue()
 
 
-def build_request(row: dict[str, Any], provider: str, model: str, config: ApiConfig, price: ModelPrice | None) -> Request:
-    """The provider-neutral request for a row, from the task's own chat messages."""
+def build_request(row: dict[str, Any], adapter: Adapter, config: ApiConfig, price: ModelPrice | None) -> Request:
+    """The request for a row, from the task's own chat messages."""
     system, user = build_messages(row)
     image = next((part["image"] for part in user["content"] if part["type"] == "image"), None)
     return Request(
-        provider=provider,
-        model=model,
+        provider=adapter.provider,
+        base_url=adapter.base_url,
+        model=adapter.model,
         system="".join(part["text"] for part in system["content"] if part["type"] == "text"),
         prompt="".join(part["text"] for part in user["content"] if part["type"] == "text"),
         image_png=encode_screen(image, config.max_image_side),
+        output_format=adapter.output_format,
         temperature=None if price is not None and not price.temperature else config.temperature,
         max_tokens=config.max_tokens,
     )
 
 
-def with_retries(call: Callable[[], Reply], is_retryable: Callable[[Exception], bool], config: ApiConfig, sleep=time.sleep) -> Reply:
-    for attempt in range(config.retries + 1):
+def with_retries(call: Callable[[], Reply], adapter: Adapter, config: ApiConfig, sleep: Callable[[float], None]) -> Reply:
+    """``call()``, retried up to ``config.retries`` times on errors the adapter calls transient.
+
+    The n-th wait is ``backoff_s * 2**n``, or the server's ``retry-after`` when longer, capped at 60 s.
+    No jitter: at most ``concurrency`` requests retry together, and the SDK's own retries before
+    ours are already jittered.
+    """
+    attempt = 0
+    while True:
         try:
             return call()
         except Exception as error:  # noqa: BLE001 - the adapter decides what is transient
-            if attempt == config.retries or not is_retryable(error):
+            if attempt >= config.retries or not adapter.is_retryable(error):
                 raise
-            sleep(min(config.backoff_s * 2**attempt, 60.0))
-    raise AssertionError("unreachable")
+            sleep(min(max(config.backoff_s * 2**attempt, adapter.retry_after_s(error) or 0.0), 60.0))
+            attempt += 1
 
 
 @dataclass
@@ -244,21 +264,43 @@ class RunStats:
 class ApiPredictor:
     """Turns rows into prediction records through an adapter, the cache and the retry policy."""
 
-    def __init__(self, adapter: Adapter, config: ApiConfig, cache: ResponseCache, sleep=time.sleep):
+    def __init__(self, adapter: Adapter, config: ApiConfig, cache: ResponseCache, sleep: Callable[[float], None] | None = None):
         self.adapter = adapter
         self.config = config
         self.cache = cache
         self.price = model_price(adapter.provider, adapter.model)
         self.stats = RunStats()
-        self._sleep = sleep
+        self._sleep = sleep or time.sleep
         self._lock = threading.Lock()
+        self._in_flight: dict[str, Future] = {}  # request key -> its reply, for identical requests made meanwhile
 
     @property
     def name(self) -> str:
         return f"{self.adapter.provider}:{self.adapter.model}"
 
     def _reply(self, request: Request, row_id: str) -> tuple[Reply, bool]:
+        """The reply, and True if it cost nothing: it came from the cache or from an identical call in flight."""
         key = request.key()
+        with self._lock:
+            first = self._in_flight.get(key)
+            if first is None:
+                self._in_flight[key] = mine = Future()
+            else:
+                self.stats.cache_hits += 1
+        if first is not None:
+            return first.result(), True
+        try:
+            reply, cached = self._cached_or_called(request, key, row_id)
+            mine.set_result(reply)
+        except BaseException as error:
+            mine.set_exception(error)
+            raise
+        finally:
+            with self._lock:
+                del self._in_flight[key]
+        return reply, cached
+
+    def _cached_or_called(self, request: Request, key: str, row_id: str) -> tuple[Reply, bool]:
         cached = self.cache.get(key)
         if cached is not None:
             with self._lock:
@@ -273,7 +315,7 @@ class ApiPredictor:
             return Reply(reply.raw, reply.usage, reply.response_model, round(time.perf_counter() - start, 3))
 
         try:
-            reply = with_retries(timed_call, self.adapter.is_retryable, self.config, self._sleep)
+            reply = with_retries(timed_call, self.adapter, self.config, self._sleep)
         except Exception as error:
             status = getattr(error, "status_code", None)
             if status is None and not self.adapter.is_retryable(error):
@@ -290,7 +332,7 @@ class ApiPredictor:
         return reply, False
 
     def predict_row(self, row: dict[str, Any]) -> dict[str, Any]:
-        request = build_request(row, self.adapter.provider, self.adapter.model, self.config, self.price)
+        request = build_request(row, self.adapter, self.config, self.price)
         reply, cached = self._reply(request, row["id"])
         prediction = parse_prediction(reply.raw)
         return {
@@ -328,6 +370,16 @@ def transient_status(error: Exception, status_error: type, connection_error: typ
     if isinstance(error, connection_error):
         return True
     return isinstance(error, status_error) and (error.status_code == 429 or error.status_code >= 500)
+
+
+def retry_after(error: Exception, status_error: type) -> float | None:
+    """The seconds a 429 or 503 answer asks to wait in its ``retry-after`` header, if it has one."""
+    if not isinstance(error, status_error) or error.status_code not in (429, 503):
+        return None
+    try:
+        return float(error.response.headers["retry-after"])
+    except (KeyError, ValueError):
+        return None  # absent, or an HTTP date: the backoff alone
 
 
 JSON_SCHEMA = {

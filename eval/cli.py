@@ -87,6 +87,10 @@ def predict(argv: list[str]) -> int:
         value = getattr(args, option)
         if value is not None and value < 1:
             raise UserError(f"--{option.replace('_', '-')} must be a positive number, got {value}")
+    for option in ("retries", "temperature"):
+        value = getattr(args, option)
+        if not value >= 0:  # also rejects nan
+            raise UserError(f"--{option} must be 0 or more, got {value}")
     spec = args.model
 
     if spec == "knn":
@@ -97,27 +101,29 @@ def predict(argv: list[str]) -> int:
     if provider == "hf" and name:
         return _predict_local(args, spec, name)
     if Path(spec).is_dir():
-        return _predict_local(args, f"run:{Path(spec).resolve().name}", spec)
+        from eval.local_vlm import run_label
+
+        return _predict_local(args, run_label(Path(spec)), spec)
     raise UserError(f"--model {spec!r}: expected a run folder, hf:MODEL, openai:MODEL, anthropic:MODEL or knn")
 
 
 def _predict_knn(args) -> int:
-    from eval.knn import MODEL_NAME, predict_knn
+    from eval.knn import model_label, predict_knn
     from eval.predictions import PredictionWriter
 
     rows = _load_split(args.data, args.split, images=False, limit=args.limit)
-    with PredictionWriter(args.out, MODEL_NAME) as writer:
+    with PredictionWriter(args.out, model_label(args.embedding_model)) as writer:
         pending = _pending(rows, writer.done)
         if len(pending):
             train = _load_rows(args.data, "train")
             for record in predict_knn(train, list(pending), _scorer(args.embedding_model, args)):
                 writer.write(record)
-    print(f"knn: {len(pending)} new predictions, {len(rows) - len(pending)} already in {args.out}")
+    print(f"{model_label(args.embedding_model)}: {len(pending)} new predictions, {len(rows) - len(pending)} already in {args.out}")
     return 0
 
 
 def _predict_api(args, provider: str, name: str) -> int:
-    from eval.api import ApiConfig, ApiPredictor, ResponseCache, default_cache_path
+    from eval.api import PRICES_FILE, ApiConfig, ApiPredictor, ResponseCache, default_cache_path
     from eval.predictions import PredictionWriter
 
     config = ApiConfig(max_tokens=args.max_tokens, temperature=args.temperature, concurrency=args.concurrency, retries=args.retries, cache_path=args.cache)
@@ -142,7 +148,8 @@ def _predict_api(args, provider: str, name: str) -> int:
     finally:
         cache.close()
         stats = predictor.stats
-        print(f"{predictor.name}: {stats.calls} API calls, {stats.cache_hits} cache hits, paid this run ${stats.paid_usd:.4f} (cache: {cache.path})")
+        paid = f"${stats.paid_usd:.4f}" if predictor.price is not None else f"unknown (model not in {PRICES_FILE.name})"
+        print(f"{predictor.name}: {stats.calls} API calls, {stats.cache_hits} cache hits, paid this run {paid} (cache: {cache.path})")
     return 0
 
 
@@ -175,7 +182,7 @@ def bench(argv: list[str]) -> int:
     parser.add_argument("predictions", nargs="+", type=Path, help="predictions JSONL files, one model each")
     parser.add_argument("--data", required=True, help="dataset folder written by `pisar build` (or a Hub id)")
     parser.add_argument("--split", default="test")
-    parser.add_argument("--out", type=Path, default=Path("bench-report"), help="report folder (replaced as a whole)")
+    parser.add_argument("--out", type=Path, default=Path("bench-report"), help="report folder (replaced as a whole; must be new, empty or an earlier report)")
     parser.add_argument("--sem-sim-model", help="sentence-transformers model name or path (default all-MiniLM-L6-v2, offline)")
     parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
@@ -186,11 +193,13 @@ def bench(argv: list[str]) -> int:
 
     from eval.bench import gold_from_rows, run_bench
     from eval.predictions import read_predictions
-    from eval.report import markdown, write_report
+    from eval.report import REPORT, markdown, write_report
     from eval.stats import BootstrapConfig
+    from pisar_data.atomic import check_replaceable
 
     for path in args.predictions:
         read_predictions(path)  # fail on a bad file before loading any model
+    check_replaceable(args.out, REPORT)
     gold = gold_from_rows(_load_rows(args.data, args.split))
     scorer = _scorer(args.sem_sim_model, args)
     report, runs = run_bench(args.predictions, gold, scorer, data=str(args.data), split=args.split, bootstrap=BootstrapConfig(resamples=args.resamples, seed=args.seed))

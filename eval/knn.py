@@ -9,10 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pisar_data.embeddings import DEFAULT_MODEL
 from pisar_data.errors import UserError
 from pisar_data.task import target_text
 
-MODEL_NAME = "knn"
+
+def model_label(embedding_model: str | None) -> str:
+    """``knn`` with the default embedder, ``knn:<embedder>`` otherwise, so files (and resumed runs)
+    from different embedders are never mixed or confused in a report."""
+    return "knn" if embedding_model in (None, DEFAULT_MODEL) else f"knn:{embedding_model}"
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ def predict_knn(train: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]],
                     "action": neighbor["action"],
                     "rationale": neighbor["rationale"],
                     "raw": target_text(neighbor),
-                    "model": MODEL_NAME,
+                    "model": model_label(scorer.model_name),
                     "neighbor_id": neighbor["id"],
                     "neighbor_similarity": round(float(sim), 6),
                 }

@@ -19,16 +19,37 @@ from pisar_data.errors import UserError
 RUN_MANIFEST = "run_manifest.json"
 
 
+def read_run_manifest(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / RUN_MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"{path}: not valid JSON ({error}); expected the manifest `pisar train` writes") from error
+    base = manifest.get("base_model") if isinstance(manifest, dict) else None
+    if not isinstance(base, str) or not base:
+        raise UserError(f"{path}: base_model must be a Hub id, a path or \"base\"; expected the manifest `pisar train` writes")
+    return manifest
+
+
+def run_label(run_dir: Path) -> str:
+    """``run:RECIPE/FOLDER``: the recipe name lets a report match the run to the paper's SFT rows."""
+    folder = run_dir.resolve().name
+    if not (run_dir / RUN_MANIFEST).is_file():
+        return f"run:{folder}"
+    recipe = read_run_manifest(run_dir).get("recipe_name")
+    return f"run:{recipe}/{folder}" if recipe else f"run:{folder}"
+
+
 def _resolve(model_ref: str) -> tuple[str, str | None, dict[str, Any]]:
     """(base model id or path, adapter folder or None, image options) for a model reference."""
     ref = model_ref.removeprefix("hf:")
     run_dir = Path(ref)
     if not (run_dir / RUN_MANIFEST).is_file():
         return ref, None, {}
-    manifest = json.loads((run_dir / RUN_MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_run_manifest(run_dir)
+    base = manifest["base_model"]
     if not (run_dir / "adapter_config.json").is_file():
         raise UserError(f"{run_dir}: no adapter_config.json; the run has not finished (status {manifest.get('status')!r})")
-    base = manifest["base_model"]
     base = str(run_dir / base) if (run_dir / base).is_dir() else base
     return base, str(run_dir), dict(manifest.get("image_options") or {})
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval.api import JSON_SCHEMA, ApiConfig, Reply, Request, Usage, api_key, transient_status
+from eval.api import JSON_SCHEMA, ApiConfig, Reply, Request, Usage, api_key, retry_after, transient_status
 
 
 class OpenAIAdapter:
     provider = "openai"
+    output_format = {"type": "json_schema", "json_schema": {"name": "prediction", "strict": True, "schema": JSON_SCHEMA}}
 
     def __init__(self, model: str, config: ApiConfig, *, http_client: Any = None, key: str | None = None):
         import openai
@@ -18,6 +19,7 @@ class OpenAIAdapter:
         self.client = openai.OpenAI(
             api_key=api_key("OPENAI_API_KEY", key), max_retries=config.sdk_max_retries, timeout=config.timeout_s, http_client=http_client
         )
+        self.base_url = str(self.client.base_url)  # in the cache key; $OPENAI_BASE_URL if set
 
     def call(self, request: Request) -> Reply:
         content: list[dict[str, Any]] = []
@@ -31,7 +33,7 @@ class OpenAIAdapter:
             model=request.model,
             messages=[{"role": "system", "content": request.system}, {"role": "user", "content": content}],
             max_completion_tokens=request.max_tokens,
-            response_format={"type": "json_schema", "json_schema": {"name": "prediction", "strict": True, "schema": JSON_SCHEMA}},
+            response_format=request.output_format,
             **options,
         )
         usage = response.usage
@@ -49,3 +51,6 @@ class OpenAIAdapter:
 
     def is_retryable(self, error: Exception) -> bool:
         return transient_status(error, self._openai.APIStatusError, self._openai.APIConnectionError)
+
+    def retry_after_s(self, error: Exception) -> float | None:
+        return retry_after(error, self._openai.APIStatusError)

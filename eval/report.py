@@ -15,6 +15,8 @@ import numpy as np
 from eval.bench import Gold, ModelRun
 from pisar_data.atomic import output_dir
 
+REPORT = "report.json"  # marks a folder as a bench report, which a later run may replace
+
 
 def _num(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
@@ -24,9 +26,15 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
-def _cost(value: float | None) -> str:
+def _signed(value: float | None, percent: bool = False) -> str:
     if value is None:
         return "–"
+    return f"{100 * value:+.1f} pp" if percent else f"{value:+.3f}"
+
+
+def _cost(value: float | None, unpriced: int = 0) -> str:
+    if value is None:
+        return f"– ({unpriced} unpriced)" if unpriced else "–"
     return f"${value:.2f}" if value >= 1 else f"${value:.4f}"
 
 
@@ -36,7 +44,8 @@ def tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
     main = [
         [
             m["model"], str(m["n"]), _num(m["mean"]), f"[{_num(m['ci95'][0])}, {_num(m['ci95'][1])}]", _pct(m["share_ge_0_7"]),
-            _num(m["action_mean"]), _num(m["rationale_mean"]), str(m["parse_failures"]), str(m["n_missing"]), str(m["n_extra"]), _cost(m["cost_usd"]),
+            _num(m["action_mean"]), _num(m["rationale_mean"]), str(m["parse_failures"]), str(m["n_missing"]), str(m["n_extra"]),
+            _cost(m["cost_usd"], m["n_unpriced"]), _cost(m["paid_usd"]),
             _num(m["latency_s_mean"], 2),
         ]
         for m in models
@@ -48,18 +57,31 @@ def tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         [d["a"], d["b"], str(d["n"]), _num(d["mean_diff"]), f"[{_num(d['ci95'][0])}, {_num(d['ci95'][1])}]", f"< {floor:g}" if d["p_value"] == 0 else _num(d["p_value"])]
         for d in report["paired_differences"]
     ]
-    reference = [[r["model"], r["setting"], _num(r["mean"]), r["share_ge_0_7_text"]] for r in report["reference"]]
+    paper = {r["model"]: r for r in report["reference"]}
+    comparison = [
+        [
+            c["paper_model"], paper[c["paper_model"]]["setting"], _num(paper[c["paper_model"]]["mean"]), paper[c["paper_model"]]["share_ge_0_7_text"],
+            c["model"] or "–", _num(c["mean"]), _pct(c["share_ge_0_7"]), _signed(c["mean_diff"]), _signed(c["share_ge_0_7_diff"], percent=True),
+        ]
+        for c in report["paper_comparison"]
+    ]
     out = [
         (
             f"Results on {report['data']} ({report['split']}, {report['n_gold']} rows; sem_sim model {report['sem_sim_model']})",
-            ["model", "n", "mean sem_sim", "95% CI", "≥ 0.7", "action", "rationale", "parse failures", "missing", "extra", "cost", "s/request"],
+            ["model", "n", "mean sem_sim", "95% CI", "≥ 0.7", "action", "rationale", "parse failures", "missing", "extra", "cost (list price)", "paid (uncached)", "s/request"],
             main,
         ),
         ("Mean sem_sim per source", ["model", *sources], per_source),
     ]
     if paired:
-        out.append(("Paired differences (a − b, bootstrap on ids both predicted)", ["a", "b", "n", "mean diff", "95% CI", "p"], paired))
-    out.append((f"Reference: {report['reference_label']}", ["model", "setting", "mean sem_sim", "rows with sem_sim ≥ 0.7"], reference))
+        out.append(("Paired differences (a − b over all gold ids, missing = 0; bootstrap)", ["a", "b", "n", "mean diff", "95% CI", "p"], paired))
+    out.append(
+        (
+            f"Comparison with {report['reference_label']}",
+            ["paper model", "setting", "paper mean", "paper ≥ 0.7", "this run's model", "mean", "≥ 0.7", "Δ mean", "Δ ≥ 0.7"],
+            comparison,
+        )
+    )
     return out
 
 
@@ -159,11 +181,11 @@ def scores_csv(runs: list[ModelRun], gold: Gold) -> str:
 def write_report(out: Path, report: dict[str, Any], runs: list[ModelRun], gold: Gold) -> None:
     """Writes the whole folder at once: a failure leaves any earlier report in place."""
     pngs = figures(report, runs, gold)
-    with output_dir(out) as tmp:
+    with output_dir(out, REPORT) as tmp:
         (tmp / "figures").mkdir()
         for name, data in pngs.items():
             (tmp / "figures" / name).write_bytes(data)
-        (tmp / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "report.md").write_text(markdown(report), encoding="utf-8")
         (tmp / "report.html").write_text(page(report, list(pngs)), encoding="utf-8")
         (tmp / "scores.csv").write_text(scores_csv(runs, gold), encoding="utf-8")

@@ -75,7 +75,8 @@ class Prediction:
 _THINKING = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
 _UNCLOSED_THINKING = re.compile(r"^.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
 _UNFINISHED_THINKING = re.compile(r"<think(?:ing)?>.*$", re.DOTALL | re.IGNORECASE)
-_FIELD = r'["\']?{name}["\']?\s*:\s*"((?:[^"\\]|\\.)*)"'
+# A key where JSON puts one: right after "{" or ",", so "transaction" or prose never matches.
+_FIELD = r'[{{,]\s*["\']?{name}["\']?\s*:\s*"((?:[^"\\]|\\.)*)"'
 
 
 def _json_objects(text: str):
@@ -127,7 +128,8 @@ def parse_prediction(raw: str | None) -> Prediction:
             fields = {str(k).strip().lower(): v for k, v in obj.items()}
             if _as_text(fields.get("action")).strip():
                 return Prediction(_as_text(fields["action"]).strip(), _as_text(fields.get("rationale")).strip(), True)
-    # Last resort: quoted fields in otherwise broken JSON (e.g. a truncated generation).
+    # Last resort: quoted fields in an object that never closes (e.g. a truncated generation).
+    text = text[text.find("{") :] if "{" in text else ""
     action = re.search(_FIELD.format(name="action"), text, re.IGNORECASE)
     if action:
         rationale = re.search(_FIELD.format(name="rationale"), text, re.IGNORECASE)

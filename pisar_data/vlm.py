@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pisar_data.errors import UserError
@@ -139,7 +140,15 @@ class VLMProcessing:
         import transformers
         from transformers import AutoConfig, AutoTokenizer
 
-        model_type = AutoConfig.from_pretrained(model_ref).model_type
+        if model_ref.startswith((".", "/", "~")) and not Path(model_ref).expanduser().is_dir():
+            raise UserError(f"{model_ref}: model folder not found; expected a local model folder with config.json or a Hub model id")
+        try:
+            model_type = AutoConfig.from_pretrained(model_ref).model_type
+        except (OSError, ValueError) as error:  # a missing folder, an unknown or unreachable Hub id
+            raise UserError(
+                f"{model_ref}: no model config could be loaded ({str(error).splitlines()[0]}); "
+                "expected a local model folder with config.json or a Hub model id (downloaded beforehand when offline)"
+            ) from error
         if model_type not in FAMILIES:
             raise UserError(f"{model_ref}: model type {model_type!r} is not supported; expected one of {', '.join(FAMILIES)}")
         family = FAMILIES[model_type]

@@ -3,23 +3,50 @@
 import pytest
 
 from pisar_data import atomic
+from pisar_data.errors import UserError
 
 
 def test_output_dir_replaces_target_only_on_success(tmp_path):
     target = tmp_path / "pisar"
     target.mkdir()
-    (target / "old.txt").write_text("old")
+    (target / "done.json").write_text("old")
     with pytest.raises(RuntimeError):
-        with atomic.output_dir(target) as tmp:
+        with atomic.output_dir(target, "done.json") as tmp:
             (tmp / "new.txt").write_text("half")
             raise RuntimeError("stage failed")
-    assert sorted(p.name for p in target.iterdir()) == ["old.txt"]
+    assert sorted(p.name for p in target.iterdir()) == ["done.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["pisar"], "temporary folder left behind"
 
-    with atomic.output_dir(target) as tmp:
+    with atomic.output_dir(target, "done.json") as tmp:
+        (tmp / "done.json").write_text("new")
         (tmp / "new.txt").write_text("complete")
-    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in target.iterdir()) == ["done.json", "new.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["pisar"]
+
+
+def test_output_dir_never_replaces_a_folder_it_did_not_write(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "thesis.tex").write_text("years of work")
+    with pytest.raises(UserError, match=r"home: folder is not empty .*no done\.json"):
+        with atomic.output_dir(home, "done.json") as tmp:
+            (tmp / "done.json").write_text("new")
+    assert [p.name for p in home.iterdir()] == ["thesis.tex"]
+    with pytest.raises(UserError, match="not a folder"):
+        atomic.check_replaceable(home / "thesis.tex", "done.json")
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with atomic.output_dir(empty, "done.json") as tmp:
+        (tmp / "done.json").write_text("new")
+    assert [p.name for p in empty.iterdir()] == ["done.json"]
+
+
+def test_output_without_its_marker_is_not_moved_into_place(tmp_path):
+    with pytest.raises(AssertionError, match="done.json"):
+        with atomic.output_dir(tmp_path / "out", "done.json") as tmp:
+            (tmp / "other.txt").write_text("x")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_write_text_replaces_whole_file(tmp_path):

@@ -127,6 +127,16 @@ def test_malformed_recipe(existing_output, tmp_path, capsys):
     assert _tree(existing_output) == before
 
 
+def test_out_folder_of_other_files_is_refused_before_building(sample_build, tmp_path, capsys):
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    _expect_error(["build", "--raw", str(sample_build.raw), "--out", str(out), "--work", str(tmp_path / "w")],
+                  capsys, "documents", "no build/manifest.json")
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert not (tmp_path / "w").exists()  # refused before any stage ran
+
+
 def test_unknown_source(existing_output, sample_build, tmp_path, capsys):
     recipe = tmp_path / "odd.toml"
     recipe.write_text('name = "odd"\nseed = 1\n[normalize]\nsources = ["google_play", "myspace"]\n')

@@ -81,7 +81,9 @@ def test_user_errors_name_file_and_column(tmp_path: Path):
         main([str(bad), "--text-column", "body", "--out", str(out)])
     with pytest.raises(UserError, match="num_perm"):
         main([str(path), "--text-column", "body", "--out", str(out), "--num-perm", "33"])
-    assert (out / "keep.txt").read_text() == "earlier output"  # nothing half-overwritten
+    with pytest.raises(UserError, match=r"out: folder is not empty .*stats\.json"):
+        main([str(path), "--text-column", "body", "--out", str(out)])  # valid input, but out was not written by dedup
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]  # nothing overwritten or deleted
 
 
 def test_cli_exit_status_2(tmp_path: Path):

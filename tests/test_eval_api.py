@@ -1,20 +1,22 @@
 """OpenAI and Anthropic adapters against fake HTTP transports (MockTransport) injected into the official SDK clients."""
 
 import base64
+import dataclasses
 import json
+import time
 
 import httpx2 as httpx  # the SDKs (openai 3.x, anthropic 2.x) speak httpx2, the httpx fork they vendor
 import pytest
 from conftest import toy_rows
 
 from eval.anthropic_adapter import AnthropicAdapter
-from eval.api import ApiConfig, ApiPredictor, ResponseCache, model_price
+from eval.api import ApiConfig, ApiPredictor, ResponseCache, build_request, model_price
 from eval.openai_adapter import OpenAIAdapter
 from pisar_data.errors import UserError
 from pisar_data.task import user_prompt
 
 ANSWER = {"action": "uninstalled the app", "rationale": "it logs me out every time"}
-CONFIG = ApiConfig(concurrency=2, retries=2, sdk_max_retries=0, backoff_s=0.0)
+CONFIG = ApiConfig(concurrency=2, retries=2, sdk_max_retries=0, backoff_s=2.0)
 
 
 def _openai_reply(request: httpx.Request) -> httpx.Response:
@@ -50,16 +52,18 @@ def _anthropic_reply(request: httpx.Request) -> httpx.Response:
 
 
 class FakeServer:
-    """Answers with ``reply``; the first ``failures`` calls get the given error status instead."""
+    """Answers with ``reply``; the first ``failures`` calls get the given error status (and ``retry-after``) instead."""
 
-    def __init__(self, reply, failures=0, status=429):
-        self.reply, self.failures, self.status = reply, failures, status
+    def __init__(self, reply, failures=0, status=429, retry_after="0"):
+        self.reply, self.failures, self.status, self.retry_after = reply, failures, status, retry_after
         self.requests: list[dict] = []
+        self.urls: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(json.loads(request.content))
+        self.urls.append(str(request.url))
         if len(self.requests) <= self.failures:
-            return httpx.Response(self.status, json={"error": {"type": "rate_limit_error", "message": "slow down"}}, headers={"retry-after": "0"})
+            return httpx.Response(self.status, json={"error": {"type": "rate_limit_error", "message": "slow down"}}, headers={"retry-after": self.retry_after})
         return self.reply(request)
 
     def client(self) -> httpx.Client:
@@ -72,10 +76,11 @@ ADAPTERS = {
 }
 
 
-def _predictor(provider, server, tmp_path, model=None, config=CONFIG):
+def _predictor(provider, server, tmp_path, model=None, config=CONFIG, sleeps=None):
+    """A predictor on ``server`` whose waits are appended to ``sleeps`` instead of slept."""
     adapter_class, _, default_model = ADAPTERS[provider]
     adapter = adapter_class(model or default_model, config, http_client=server.client(), key="test-key")
-    return ApiPredictor(adapter, config, ResponseCache(tmp_path / "cache.sqlite"), sleep=lambda s: None)
+    return ApiPredictor(adapter, config, ResponseCache(tmp_path / "cache.sqlite"), sleep=(sleeps if sleeps is not None else []).append)
 
 
 @pytest.mark.parametrize("provider", ADAPTERS)
@@ -92,12 +97,14 @@ def test_success_sends_image_prompt_and_json_format(provider, tmp_path):
         image, _ = body["messages"][1]["content"]
         assert image["image_url"]["url"].startswith("data:image/png;base64,")
         png = base64.b64decode(image["image_url"]["url"].split(",", 1)[1])
-        assert body["response_format"]["type"] == "json_schema"
+        assert body["response_format"] == OpenAIAdapter.output_format  # what is sent is what the cache key holds
+        assert body["response_format"]["json_schema"]["schema"]["required"] == ["action", "rationale"]
         assert body["messages"][0]["role"] == "system"
     else:
         image, _ = body["messages"][0]["content"]
         png = base64.b64decode(image["source"]["data"])
-        assert body["output_config"]["format"]["type"] == "json_schema"
+        assert body["output_config"]["format"] == AnthropicAdapter.output_format
+        assert body["output_config"]["format"]["schema"]["required"] == ["action", "rationale"]
         assert "JSON" in body["system"]
     assert png.startswith(b"\x89PNG")
     sent = [(b["messages"][-1]["content"][-1]["text"]) for b in server.requests]
@@ -113,8 +120,30 @@ def test_temperature_zero_is_sent_to_models_that_accept_it(tmp_path):
 @pytest.mark.parametrize("provider", ADAPTERS)
 def test_429_then_success_is_retried(provider, tmp_path):
     server = FakeServer(ADAPTERS[provider][1], failures=2)
-    records = list(_predictor(provider, server, tmp_path).predict(toy_rows(1)))
+    sleeps = []
+    records = list(_predictor(provider, server, tmp_path, sleeps=sleeps).predict(toy_rows(1)))
     assert len(server.requests) == 3 and records[0]["action"] == ANSWER["action"]
+    assert sleeps == [2.0, 4.0]  # CONFIG.backoff_s, doubled
+
+
+@pytest.mark.parametrize("provider", ADAPTERS)
+@pytest.mark.parametrize(
+    ("status", "retry_after", "expected"),
+    [
+        (429, "0", [2.0, 4.0, 8.0, 16.0, 32.0, 60.0]),  # doubling from backoff_s, capped at 60 s
+        (429, "7", [7.0, 7.0, 8.0, 16.0, 32.0, 60.0]),  # the longer of backoff and retry-after
+        (503, "100", [60.0] * 6),  # retry-after is capped too
+        (500, "7", [2.0, 4.0, 8.0, 16.0, 32.0, 60.0]),  # retry-after counts on 429 and 503 only
+        (429, "Wed, 21 Oct 2026 07:28:00 GMT", [2.0, 4.0, 8.0, 16.0, 32.0, 60.0]),  # an HTTP date: backoff alone
+    ],
+)
+def test_backoff_doubles_and_honours_retry_after(provider, status, retry_after, expected, tmp_path):
+    server = FakeServer(ADAPTERS[provider][1], failures=6, status=status, retry_after=retry_after)
+    sleeps = []
+    config = ApiConfig(concurrency=1, retries=6, sdk_max_retries=0, backoff_s=2.0)
+    records = list(_predictor(provider, server, tmp_path, config=config, sleeps=sleeps).predict(toy_rows(1)))
+    assert len(server.requests) == 7 and records[0]["action"] == ANSWER["action"]
+    assert sleeps == expected
 
 
 @pytest.mark.parametrize("provider", ADAPTERS)
@@ -123,6 +152,10 @@ def test_persistent_errors_stop_the_run_with_a_user_error(provider, tmp_path):
     with pytest.raises(UserError, match="HTTP 503"):
         list(_predictor(provider, server, tmp_path, config=ApiConfig(concurrency=1, retries=1, sdk_max_retries=0, backoff_s=0.0)).predict(toy_rows(1)))
     assert len(server.requests) == 2  # one try + one retry
+    no_retries = FakeServer(ADAPTERS[provider][1], failures=100, status=503)
+    with pytest.raises(UserError, match="HTTP 503"):
+        list(_predictor(provider, no_retries, tmp_path, config=ApiConfig(concurrency=1, retries=0, sdk_max_retries=0)).predict(toy_rows(1)))
+    assert len(no_retries.requests) == 1
     bad_request = FakeServer(ADAPTERS[provider][1], failures=100, status=400)
     with pytest.raises(UserError, match="HTTP 400"):
         list(_predictor(provider, bad_request, tmp_path).predict(toy_rows(1)))
@@ -146,6 +179,77 @@ def test_rerun_is_served_from_the_cache_with_zero_calls(provider, tmp_path):
     third_server = FakeServer(ADAPTERS[provider][1])
     list(_predictor(provider, third_server, tmp_path).predict(toy_rows(5)[4:]))
     assert len(third_server.requests) == 1
+
+
+@pytest.mark.parametrize("provider", ADAPTERS)
+def test_concurrent_duplicates_make_one_call(provider, tmp_path):
+    def held_reply(request):
+        # Hold the first call until the duplicate has either called too (two payments) or joined it (a cache hit).
+        deadline = time.monotonic() + 30
+        while len(server.requests) < 2 and predictor.stats.cache_hits == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return ADAPTERS[provider][1](request)
+
+    server = FakeServer(held_reply)
+    predictor = _predictor(provider, server, tmp_path)  # CONFIG.concurrency == 2
+    row = toy_rows(1)[0]
+    records = list(predictor.predict([row, {**row, "id": "toy-again"}]))  # same prompt and screen, e.g. two OPeRA actions on one page
+    assert len(server.requests) == 1
+    assert (predictor.stats.calls, predictor.stats.cache_hits) == (1, 1)
+    assert sorted(r["cached"] for r in records) == [False, True]
+    assert records[0]["raw"] == records[1]["raw"] and records[0]["cost_usd"] == records[1]["cost_usd"] > 0
+    assert predictor.stats.paid_usd == pytest.approx(records[0]["cost_usd"])  # paid once
+
+
+@pytest.mark.parametrize("provider", ADAPTERS)
+def test_cache_key_includes_the_endpoint(provider, tmp_path, monkeypatch):
+    calls = []
+    for base_url in ("https://proxy-a.example/v1", "https://proxy-b.example/v1", "https://proxy-a.example/v1"):
+        monkeypatch.setenv(f"{provider.upper()}_BASE_URL", base_url)
+        server = FakeServer(ADAPTERS[provider][1])
+        list(_predictor(provider, server, tmp_path).predict(toy_rows(1)))
+        calls.append(len(server.requests))
+        assert all(url.startswith(base_url) for url in server.urls)
+    assert calls == [1, 1, 0]  # another endpoint is another reply; the same one is served from the cache
+
+
+@pytest.mark.parametrize("provider", ADAPTERS)
+def test_cache_key_includes_the_output_format(provider, tmp_path):
+    adapter_class, _, model = ADAPTERS[provider]
+    adapter = adapter_class(model, CONFIG, key="test-key")
+    request = build_request(toy_rows(1)[0], adapter, CONFIG, model_price(provider, model))
+    assert request.output_format == adapter.output_format
+    other_schema = {**adapter.output_format, "schema": {"type": "object"}}
+    assert dataclasses.replace(request, output_format=other_schema).key() != request.key()
+    assert dataclasses.replace(request, output_format=dict(adapter.output_format)).key() == request.key()
+
+
+def test_unpriced_model_costs_null_not_zero(tmp_path):
+    rows = toy_rows(1)
+    first = list(_predictor("openai", FakeServer(_openai_reply), tmp_path, model="no-such-model").predict(rows))[0]
+    again = list(_predictor("openai", FakeServer(_openai_reply), tmp_path, model="no-such-model").predict(rows))[0]
+    assert (first["cost_usd"], first["cached"]) == (None, False)
+    assert (again["cost_usd"], again["cached"]) == (None, True)
+    assert first["usage"] == {"input_tokens": 800, "cached_input_tokens": 200, "output_tokens": 50}  # still known
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--retries", "-1", "--retries must be 0 or more, got -1"),
+        ("--temperature", "-0.5", "--temperature must be 0 or more, got -0.5"),
+        ("--temperature", "nan", "--temperature must be 0 or more, got nan"),
+        ("--concurrency", "0", "--concurrency must be a positive number, got 0"),
+        ("--max-tokens", "0", "--max-tokens must be a positive number, got 0"),
+    ],
+)
+def test_bad_numeric_api_flags_are_user_errors(flag, value, message, tmp_path):
+    from eval.cli import predict
+
+    args = ["--model", "openai:gpt-5.5", "--data", str(tmp_path / "no-data"), "--out", str(tmp_path / "out.jsonl"), flag, value]
+    with pytest.raises(UserError) as raised:
+        predict(args)
+    assert str(raised.value) == message
 
 
 def test_cost_accounting(tmp_path):
@@ -183,7 +287,8 @@ def test_openai_through_the_cli_resumes_and_never_pays_twice(built_dataset_dir, 
     server = FakeServer(_openai_reply, failures=1)
     real_client = openai.OpenAI
     monkeypatch.setattr(openai, "OpenAI", lambda **kw: real_client(**{**kw, "http_client": server.client(), "max_retries": 0}))
-    monkeypatch.setattr("eval.api.time.sleep", lambda s: None)
+    sleeps = []
+    monkeypatch.setattr("eval.api.time.sleep", sleeps.append)
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     monkeypatch.setenv("PISAR_CACHE_DIR", str(tmp_path / "cache"))
     test = load_dataset(built_dataset_dir, split="test")
@@ -195,6 +300,7 @@ def test_openai_through_the_cli_resumes_and_never_pays_twice(built_dataset_dir, 
     args = ["predict", "--model", "openai:gpt-5.5", "--data", str(built_dataset_dir), "--out", str(preds), "--cache", str(tmp_path / "cache.sqlite")]
     assert main([*args, "--limit", "2"]) == 0  # an "interrupted" run: 2 rows (one 429 retried)
     assert len(server.requests) == 1 + first_two_distinct
+    assert sleeps == [ApiConfig().backoff_s]  # the 429's retry-after is 0
     assert main(args) == 0  # resumes with the remaining rows only
     assert len(server.requests) == 1 + distinct
     assert main([*args[:-3], str(tmp_path / "again.jsonl"), *args[-2:]]) == 0  # a repeated run: all from the cache

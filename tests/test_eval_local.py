@@ -23,3 +23,22 @@ def test_tiny_random_model_predicts_and_is_benched(built_dataset_dir, tmp_path, 
     (model,) = json.loads((tmp_path / "report" / "report.json").read_text())["models"]
     # Random weights write no JSON: both rows are parse failures, the rest of the split is missing; all score 0.
     assert model["parse_failures"] == 2 and model["n_missing"] == model["n"] - 2 and model["mean"] == 0.0
+
+
+def test_unloadable_local_models_are_one_line_errors(built_dataset_dir, tmp_path, capsys):
+    def predict(model):
+        status = main(["predict", "--model", model, "--data", str(built_dataset_dir), "--out", str(tmp_path / f"p{len(seen)}.jsonl"), "--limit", "1"])
+        err = capsys.readouterr().err.splitlines()
+        seen.append(err)
+        assert status == 2 and err[-1].startswith("pisar predict: error: ") and "Traceback" not in "".join(err), err
+        return err[-1]
+
+    seen = []
+    missing = tmp_path / "no-such-model"
+    assert f"{missing}: model folder not found" in predict(f"hf:{missing}")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run_manifest.json").write_text("{truncated")
+    assert f"{run / 'run_manifest.json'}: not valid JSON" in predict(str(run))
+    (run / "run_manifest.json").write_text(json.dumps({"status": "done", "recipe": "tiny"}))
+    assert f"{run / 'run_manifest.json'}: base_model must be" in predict(str(run))

@@ -28,7 +28,14 @@ def test_parser_keeps_braces_and_escapes_inside_strings():
     assert parsed == Prediction('typed "{promo}"', "the field said {code}", True)
 
 
-@pytest.mark.parametrize("raw", ["", None, "I would probably uninstall it.", "{not json}", '{"answer": "x"}', "[1, 2, 3]", "{{{{"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "", None, "I would probably uninstall it.", "{not json}", '{"answer": "x"}', "[1, 2, 3]", "{{{{",
+        '{"transaction": "refund", "reason": "double charge" oops',  # a key that merely ends in "action"
+        'My guess: the action: "uninstall" is likely, given the rationale: "ads"',  # prose, no object
+    ],
+)
 def test_parser_rejects_garbage(raw):
     parsed = parse_prediction(raw)
     assert parsed == Prediction("", "", False)

@@ -19,6 +19,24 @@ def test_bootstrap_bounds_of_a_two_point_sample():
     assert bootstrap_ci(np.array([0.0, 0.0, 1.0, 1.0]), BootstrapConfig(seed=0)) == (0.0, 1.0)
 
 
+def test_bootstrap_bounds_of_a_balanced_0_1_sample_by_hand():
+    # Resampled means of ten 0s and ten 1s are k/20 with k ~ Binomial(20, 1/2): CDF(5) = 0.0207,
+    # CDF(6) = 0.0577, CDF(13) = 0.9423, CDF(14) = 0.9793. Of 10,000 sorted means, np.percentile
+    # interpolates the 2.5% bound between positions 249 and 250 (expected ~207 means are <= 5/20,
+    # ~577 are <= 6/20) and the 97.5% bound between 9749 and 9750 (~9423 <= 13/20, ~9793 <= 14/20),
+    # so both neighbours are equal and the interval is exactly [6/20, 14/20].
+    scores = np.array([0.0, 1.0] * 10)
+    assert bootstrap_ci(scores) == (0.3, 0.7)
+
+
+def test_bootstrap_bounds_are_pinned_at_the_default_seed():
+    # Obtained by running bootstrap_ci on this vector at the defaults (10,000 resamples, seed 0,
+    # numpy's default_rng) once; both are means of six resampled values (1.96/6 and 4.52/6). A change
+    # to seeding, resampling or the percentile rule shows up here.
+    scores = np.array([0.12, 0.35, 0.48, 0.61, 0.77, 0.93])
+    assert bootstrap_ci(scores) == pytest.approx((0.32666666666666666, 0.7533333333333333), abs=1e-12)
+
+
 def test_bootstrap_bounds_of_a_larger_sample_match_the_normal_approximation():
     scores = np.linspace(0, 1, 101)
     half_width = 1.96 * scores.std() / np.sqrt(scores.size)  # 0.0569

@@ -159,3 +159,4 @@ def test_pisar_predict_and_bench_score_training_rows_near_one(tiny_run, built_da
     (model,) = json.loads((report / "report.json").read_text())["models"]
     assert model["n"] == 4 and model["parse_failures"] == 0 and not model["missing_ids"]
     assert model["mean"] > 0.99
+    assert model["model"] == f"run:tiny/{run_dir.resolve().name}"  # the recipe name, for matching the paper's SFT rows
