@@ -121,10 +121,13 @@ def score_file(path: Path, gold: Gold, scorer: SemSimScorer) -> ModelRun:
 
 
 def _disambiguate(runs: list[ModelRun]) -> None:
+    """Runs sharing a model label are told apart by file name, or by the whole path where those clash too."""
     counts = Counter(run.model for run in runs)
+    names = Counter((run.model, Path(run.file).name) for run in runs)
     for run in runs:
         if counts[run.model] > 1:
-            run.model = f"{run.model} ({Path(run.file).name})"
+            name = Path(run.file).name
+            run.model = f"{run.model} ({name if names[(run.model, name)] == 1 else run.file})"
 
 
 def _r(value: float | None, digits: int = 4) -> float | None:

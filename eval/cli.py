@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,9 @@ def bench(argv: list[str]) -> int:
 
     for path in args.predictions:
         read_predictions(path)  # fail on a bad file before loading any model
+    repeated = [str(p) for p, n in Counter(p.resolve() for p in args.predictions).items() if n > 1]
+    if repeated:
+        raise UserError(f"{', '.join(repeated)}: given more than once; expected each predictions file once")
     check_replaceable(args.out, REPORT)
     gold = gold_from_rows(_load_rows(args.data, args.split))
     scorer = _scorer(args.sem_sim_model, args)

@@ -104,3 +104,17 @@ def test_a_paper_row_matched_by_two_runs_is_compared_with_each(tmp_path):
     ]
     claude = [c for c in _bench(files)["paper_comparison"] if c["paper_model"] == "Claude Opus 4.7"]
     assert [(c["model"], c["mean"]) for c in claude] == [("anthropic:claude-opus-4-7", 0.1), ("Anthropic:Claude-Opus-4-7-20260416", 0.2)]
+
+
+def test_runs_of_one_model_are_told_apart_by_file_then_by_path(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    files = [
+        _file(tmp_path, "first", "knn", {"g1": 0.1}),
+        _file(tmp_path / "x", "preds", "knn", {"g1": 0.2}),
+        _file(tmp_path / "y", "preds", "knn", {"g1": 0.3}),
+        _file(tmp_path, "other", "openai:gpt-5.5", {"g1": 0.4}),
+    ]
+    labels = [m["model"] for m in _bench(files)["models"]]
+    assert labels == ["knn (first.jsonl)", f"knn ({files[1]})", f"knn ({files[2]})", "openai:gpt-5.5"]
+    assert len(set(labels)) == len(labels)

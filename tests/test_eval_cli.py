@@ -118,6 +118,8 @@ def test_bad_input_is_a_one_line_error_naming_file_and_line(built_dataset_dir, t
     assert _bench([good], built_dataset_dir, report_dir) == 2  # the folder holds no report.json: not ours to replace
     assert "report: folder is not empty and is not an earlier output of this command (no report.json)" in capsys.readouterr().err
     assert [p.name for p in report_dir.iterdir()] == ["keep.txt"]
+    assert _bench([good, tmp_path / ".." / tmp_path.name / "good.jsonl"], built_dataset_dir, tmp_path / "new") == 2
+    assert "good.jsonl: given more than once" in capsys.readouterr().err
     assert main(["predict", "--model", "nonsense", "--data", str(built_dataset_dir), "--out", str(tmp_path / "p.jsonl")]) == 2
     assert "expected a run folder, hf:MODEL, openai:MODEL, anthropic:MODEL or knn" in capsys.readouterr().err
     assert main(["bench", "--data", str(built_dataset_dir)]) == 2
