@@ -31,9 +31,9 @@ from pisar_data.errors import UserError
 from pisar_data.hashing import sha256_file
 from pisar_data.schema import SOURCES, SPLITS
 
-# Rows through every stage, as (step, table): the funnel of the manifest, card, report and summary.
 MANIFEST = "build/manifest.json"  # every file of a dataset folder with its size and SHA-256; marks the folder as a build
 
+# Rows through every stage, as (step, table): the funnel of the manifest, card, report and summary.
 FUNNEL = (
     ("reviews in snapshot", "reviews"),
     ("after cleaning", "reviews_clean"),

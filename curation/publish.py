@@ -27,6 +27,7 @@ from typing import Any
 from curation.build import MANIFEST
 from pisar_data.errors import UserError
 from pisar_data.hashing import sha256_file
+
 # Remote files under these folders that the local folder no longer has are deleted by the upload,
 # so that a rebuild with fewer shards does not leave stale shards matched by `data/train-*`.
 MANAGED_FOLDERS = ("data/", "build/")

@@ -84,14 +84,11 @@ def predict(argv: list[str]) -> int:
     parser.add_argument("--embedding-model", help="knn: sentence-transformers model (default all-MiniLM-L6-v2, offline)")
     _embedding_cache_options(parser)
     args = parser.parse_args(argv)
-    for option in ("limit", "batch_size", "chunk_size", "concurrency", "max_tokens", "max_new_tokens"):
+    at_least = {"limit": 1, "batch_size": 1, "chunk_size": 1, "concurrency": 1, "max_tokens": 1, "max_new_tokens": 1, "retries": 0, "temperature": 0}
+    for option, least in at_least.items():
         value = getattr(args, option)
-        if value is not None and value < 1:
-            raise UserError(f"--{option.replace('_', '-')} must be a positive number, got {value}")
-    for option in ("retries", "temperature"):
-        value = getattr(args, option)
-        if not value >= 0:  # also rejects nan
-            raise UserError(f"--{option} must be 0 or more, got {value}")
+        if value is not None and not value >= least:  # `not >=` also rejects nan
+            raise UserError(f"--{option.replace('_', '-')} must be {least} or more, got {value}")
     spec = args.model
 
     if spec == "knn":
@@ -112,14 +109,15 @@ def _predict_knn(args) -> int:
     from eval.knn import model_label, predict_knn
     from eval.predictions import PredictionWriter
 
+    label = model_label(args.embedding_model)
     rows = _load_split(args.data, args.split, images=False, limit=args.limit)
-    with PredictionWriter(args.out, model_label(args.embedding_model)) as writer:
+    with PredictionWriter(args.out, label) as writer:
         pending = _pending(rows, writer.done)
         if len(pending):
             train = _load_rows(args.data, "train")
             for record in predict_knn(train, list(pending), _scorer(args.embedding_model, args)):
                 writer.write(record)
-    print(f"{model_label(args.embedding_model)}: {len(pending)} new predictions, {len(rows) - len(pending)} already in {args.out}")
+    print(f"{label}: {len(pending)} new predictions, {len(rows) - len(pending)} already in {args.out}")
     return 0
 
 

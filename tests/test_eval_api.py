@@ -239,8 +239,8 @@ def test_unpriced_model_costs_null_not_zero(tmp_path):
         ("--retries", "-1", "--retries must be 0 or more, got -1"),
         ("--temperature", "-0.5", "--temperature must be 0 or more, got -0.5"),
         ("--temperature", "nan", "--temperature must be 0 or more, got nan"),
-        ("--concurrency", "0", "--concurrency must be a positive number, got 0"),
-        ("--max-tokens", "0", "--max-tokens must be a positive number, got 0"),
+        ("--concurrency", "0", "--concurrency must be 1 or more, got 0"),
+        ("--max-tokens", "0", "--max-tokens must be 1 or more, got 0"),
     ],
 )
 def test_bad_numeric_api_flags_are_user_errors(flag, value, message, tmp_path):
