@@ -40,7 +40,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from curation.minhash import DedupConfig, deduplicate, normalize, shingle, signatures  # noqa: E402
+from pisar_data.minhash import DedupConfig, deduplicate, normalize, shingle, signatures  # noqa: E402
 from pisar_data.atomic import write_text  # noqa: E402
 
 DEFAULT_SAMPLES = REPO.parent / "shared" / "real-samples"

@@ -31,7 +31,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from curation.minhash import DedupConfig, deduplicate, normalize  # noqa: E402
+from pisar_data.minhash import DedupConfig, deduplicate, normalize  # noqa: E402
 
 SEED = 7
 VOCABULARY = 50_000

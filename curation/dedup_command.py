@@ -56,7 +56,7 @@ def read_table(path: Path) -> pl.DataFrame:
 
 
 def _config(args: argparse.Namespace):
-    from curation.minhash import DedupConfig
+    from pisar_data.minhash import DedupConfig
 
     try:
         config = DedupConfig.with_perm(args.num_perm) if args.num_perm is not None else DedupConfig()
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
         id_list = [str(i).zfill(width) for i in range(len(table))]
 
     check_replaceable(args.out, STATS)
-    from curation.minhash import deduplicate
+    from pisar_data.minhash import deduplicate
 
     progress, log = _reporting(args.quiet)
     result = deduplicate(id_list, table[args.text_column].to_list(), config, progress, log)

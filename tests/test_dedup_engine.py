@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from curation.minhash import DedupConfig, band_keys, deduplicate, lsh_candidates, normalize, shingle, signatures
+from pisar_data.minhash import DedupConfig, band_keys, deduplicate, lsh_candidates, normalize, shingle, signatures
 from curation.stages import BuildContext
 from curation.stages import dedup as dedup_stage
 
@@ -162,7 +162,7 @@ def test_stage_dedups_across_sources(tmp_path: Path):
 
 def test_verify_skipping_keeps_the_same_survivors_as_checking_every_pair():
     """verify() skips edit checks that cannot change a survivor; the survivors must be those of checking all."""
-    from curation.minhash import clusters, edit_check, exact_groups, verify
+    from pisar_data.minhash import clusters, edit_check, exact_groups, verify
 
     rng = random.Random(3)
     vocab = ["good", "app", "great", "bank", "update", "login", "fast", "easy", "thanks", "transfer", "bad", "slow"]

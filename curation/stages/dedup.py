@@ -4,7 +4,7 @@ Reads ``reviews_clean``; writes ``reviews_dedup`` (the kept rows, same columns, 
 and ``dedup_decisions`` (cluster_id, kept_id, removed_id, jaccard, kind) — one row per removed review.
 Google Play and App Store reviews are compared with each other, so the same review posted on both
 stores is one cluster. The engine, the survivor rule and every parameter are documented in
-:mod:`curation.minhash`; the counts carry the card's "Deduplication" figures (shingling, num_perm,
+:mod:`pisar_data.minhash`; the counts carry the card's "Deduplication" figures (shingling, num_perm,
 bands, rows, threshold, detection probabilities, exact_removed, near_removed, clusters, ...).
 """
 
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from curation.minhash import DedupConfig, deduplicate
+from pisar_data.minhash import DedupConfig, deduplicate
 from curation.stages import BuildContext, StageResult, Tables
 
 NAME = "dedup"
 
 
 class Config(DedupConfig):
-    """Recipe section ``[dedup]``: the fields of :class:`curation.minhash.DedupConfig`."""
+    """Recipe section ``[dedup]``: the fields of :class:`pisar_data.minhash.DedupConfig`."""
 
 
 def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
