@@ -21,9 +21,9 @@ import polars as pl
 
 from pisar_data.atomic import check_replaceable, output_dir
 from pisar_data.errors import UserError
+from pisar_data.user_files import read_table
 
 STATS = "stats.json"
-READERS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,22 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--shingling", help="wcharN (default wchar4), charN or wordN")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
-
-
-def read_table(path: Path) -> pl.DataFrame:
-    kind = READERS.get(path.suffix.lower())
-    if kind is None:
-        raise UserError(f"{path}: unsupported file type {path.suffix!r}; expected .parquet, .csv or .jsonl")
-    if not path.is_file():
-        raise UserError(f"{path}: file not found; expected a readable .parquet, .csv or .jsonl file")
-    try:
-        if kind == "parquet":
-            return pl.read_parquet(path)
-        if kind == "csv":
-            return pl.read_csv(path, infer_schema_length=10000, encoding="utf8-lossy")
-        return pl.read_ndjson(path)
-    except Exception as error:  # polars raises several types for malformed files
-        raise UserError(f"{path}: cannot be read as {kind}: {str(error).splitlines()[0]}") from error
 
 
 def _config(args: argparse.Namespace):

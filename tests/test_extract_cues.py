@@ -9,7 +9,8 @@ import pytest
 
 from curation import recipe
 from curation.stages import BuildContext
-from curation.stages.extract import Config, Drop, Extraction, ReviewInput, RuleExtractor, run
+from curation.extractors import Drop, Extraction, ReviewInput
+from curation.stages.extract import Config, RuleExtractor, run
 from pisar_data.errors import UserError
 from pisar_data.schema import ACTION_TYPES
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from curation.stages.extract import Config, Extraction, ReviewInput, RuleExtractor
+from curation.extractors import Extraction, ReviewInput
+from curation.stages.extract import Config, RuleExtractor
 
 LABELS = Path(__file__).parent / "fixtures" / "tuples" / "labelled_reviews.jsonl"
 CONTEXT = {

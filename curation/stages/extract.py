@@ -33,10 +33,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Protocol
 
 import polars as pl
 
+from curation.extractors import Drop, Extraction, Extractor, Progress, ReviewInput
 from curation.stages import BuildContext, StageResult, Tables
 from pisar_data.schema import ACTION_TYPES
 
@@ -66,40 +66,6 @@ class Config:
     def __post_init__(self):
         if self.extractor != "rules":
             raise ValueError(f"extractor: unknown extractor {self.extractor!r}; expected 'rules' (an LLM extractor is not implemented yet)")
-
-
-@dataclass(frozen=True)
-class ReviewInput:
-    review_id: str
-    text: str
-    title: str | None
-    rating: int | None
-    reply_text: str | None
-    context_name: str
-    genre: str | None
-
-
-@dataclass(frozen=True)
-class Extraction:
-    intent: str
-    intent_source: str  # "stated" | "genre"
-    action: str
-    action_type: str
-    rationale: str
-    evidence: str  # JSON: cue, rating, developer_replied
-
-
-@dataclass(frozen=True)
-class Drop:
-    reason: str
-
-
-class Extractor(Protocol):
-    """Anything that turns one review into an ``Extraction`` or a ``Drop`` (rules today, an LLM later)."""
-
-    name: str
-
-    def extract(self, review: ReviewInput) -> Extraction | Drop: ...
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -305,6 +271,13 @@ def _truncate(parts: list[str], limit: int) -> str:
 class RuleExtractor:
     config: Config
     name: str = "rules"
+    version: str = "rules-1"
+
+    def extract_all(self, reviews, progress: Progress) -> list[Extraction | Drop]:
+        return [self.extract(review) for review in progress(reviews, "extracting tuples", len(reviews))]
+
+    def stats(self) -> dict[str, int | float | str]:
+        return {}
 
     def extract(self, review: ReviewInput) -> Extraction | Drop:
         config = self.config
@@ -391,12 +364,15 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
     columns = ["review_id", "source", "context_id", "context_name", "genre", "title", "text", "rating", "reply_text", "lang", "created_at"]
     kept: list[dict] = []
     drops: list[dict] = []
-    for record in ctx.track(reviews.select(columns).iter_rows(named=True), "extracting tuples", reviews.height):
-        review = ReviewInput(
+    records = reviews.select(columns).to_dicts()
+    inputs = [
+        ReviewInput(
             review_id=record["review_id"], text=record["text"] or "", title=record["title"], rating=record["rating"],
             reply_text=record["reply_text"], context_name=record["context_name"] or record["context_id"], genre=record["genre"],
         )
-        result = extractor.extract(review)
+        for record in records
+    ]
+    for record, review, result in zip(records, inputs, extractor.extract_all(inputs, ctx.progress), strict=True):
         if isinstance(result, Drop):
             drops.append({"review_id": record["review_id"], "reason": result.reason})
             continue
@@ -409,7 +385,8 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
         })
     tuples = pl.DataFrame(kept, schema=TUPLE_SCHEMA).sort("id")
     drop_table = pl.DataFrame(drops, schema=DROP_SCHEMA).sort("review_id")
-    counts: dict[str, int | float | str] = {"extractor": extractor.name, "in": reviews.height, "out": tuples.height}
+    counts: dict[str, int | float | str] = {"extractor": extractor.name, "extractor_version": extractor.version, **extractor.stats(),
+                                           "in": reviews.height, "out": tuples.height}
     for reason, n in sorted(drop_table.group_by("reason").len().iter_rows()):
         counts[f"dropped_{reason}"] = n
     for action_type in ACTION_TYPES:
