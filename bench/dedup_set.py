@@ -18,25 +18,31 @@ app" / "good game") is a different review.
 Ground truth = the *group* of one original review:
 - originals: every real review whose folded text is new (real exact repeats join its group), in a
   seeded order, dropped when it is within one word (equal bags, one added/dropped/replaced word) of an
-  earlier one, so that no two groups are duplicates of each other by the specification;
-- composites (only when the size asks for more originals than the real pool holds): two real reviews
-  of similar length (each 2+ words, neither under half the other) joined into one review, each pair
-  once, filtered like the originals; a share of them short (< 8 words) so that about half of all
-  records are short, as in app stores;
-- look-alikes, each a new group: one replaced word (a vocabulary word far from the one it replaces),
-  sometimes twice in a row (chains: "good app" -> "good game" -> "great game"), sometimes with an emoji
-  tail; and pairs of different short reviews given the same stock tail;
-- planted duplicates (15% of the records with the real repeats): copies of any original with case,
-  punctuation, an adjacent swap or a repeated emoji changed, plus the word edits the specification
-  allows for its length (typos on different words, an added word or phrase, a dropped word); a copy
-  that would be within one word of another group is not planted.
+  earlier one;
+- when the size asks for more originals than the real pool holds: composites (two real reviews of
+  similar length joined, each pool review about once), then *walks* over the word bigrams of the real
+  reviews (words as written), with lengths drawn from the real reviews' and enough short ones that
+  about half of all records are under 8 words; filtered like the originals;
+- look-alikes, each a new group: one replaced word (a vocabulary word at Damerau-Levenshtein
+  distance 4+ from the one it replaces) in a text under 18 words, sometimes twice in a row (chains:
+  "good app" -> "good game" -> "great game"), sometimes with an emoji tail; and pairs of different
+  short reviews given the same stock tail ("... Thank you so much developers ❤️");
+- duplicates (about 15% of the records): the real exact repeats and planted copies of any original
+  or look-alike with case, punctuation, an adjacent swap or a repeated emoji changed, plus the word
+  edits the specification allows for its length (typos on different words, an added word or phrase,
+  a dropped word);
+- conflicts: a record that is a duplicate by the specification of an earlier record of another group
+  (candidates: exact one-edit joins, and MinHash LSH for long texts, every pair of every bucket) is
+  dropped, with its whole group when it is an original; so the truth never contradicts the
+  specification.
 Records are shuffled (seeded) and get ids ``r0000000``... in that order, so the survivor of a group is
-any of its members.
+any of its members. 5-10% more records are generated than asked for, to cover the conflicts.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +106,10 @@ def word_edits(a: list[str], b: list[str]) -> tuple[int, int, int]:
 def spec_duplicate(a: list[str], b: list[str]) -> bool:
     n = min(len(a), len(b))
     if n == 0:
+        return False
+    # typos + words added = the larger side's count of words the other lacks, typos or not.
+    budget = 1 if n < SHORT else 1 + n // SHORT
+    if abs(len(a) - len(b)) > budget or sum((Counter(a) - Counter(b)).values()) > budget or sum((Counter(b) - Counter(a)).values()) > budget:
         return False
     typos, extra_a, extra_b = word_edits(a, b)
     more, fewer = max(extra_a, extra_b), min(extra_a, extra_b)
@@ -176,7 +186,7 @@ def long_candidate_pairs(words: pl.Series) -> np.ndarray:
     (the engine's own vectorised functions; each pair is then decided by :func:`spec_duplicate`)."""
     from pisar_data.minhash import DedupConfig, band_keys, lsh_candidates, shingle, signatures
 
-    config = DedupConfig()
+    config = DedupConfig(max_bucket_all_pairs=100_000)  # every pair of a bucket, however large
     texts = words.list.join(" ")
     long = (words.list.len() >= SHORT).to_numpy()
     shingles = shingle(texts, config)
@@ -326,6 +336,35 @@ def _composites(pool: list[str], pool_n: list[int], count: int, short_share: flo
     return texts
 
 
+def markov_reviews(pool: list[str], lengths: np.ndarray, seed: int) -> list[str]:
+    """One new review per entry of ``lengths`` (words), each a walk over the word bigrams of the real
+    reviews (words as written, with their case and punctuation; a word without a successor restarts
+    from the words that begin reviews). Vectorised: all walks take a step at once."""
+    rng = np.random.default_rng(seed)
+    tokens = [text.split() for text in pool]
+    vocabulary, ids = np.unique(np.array([w for t in tokens for w in t], dtype=object), return_inverse=True)
+    bounds = np.cumsum([0] + [len(t) for t in tokens])
+    ids = ids.astype(np.int64)
+    first = ids[bounds[:-1][np.diff(bounds) > 0]]
+    inside = np.ones(len(ids), dtype=bool)
+    inside[bounds[1:] - 1] = False  # the last word of a review has no successor in it
+    prev, succ = ids[:-1][inside[:-1]], ids[1:][inside[:-1]]
+    order = np.argsort(prev, kind="stable")
+    prev, succ = prev[order], succ[order]
+    start = np.searchsorted(prev, np.arange(len(vocabulary)))
+    count = np.searchsorted(prev, np.arange(len(vocabulary)), side="right") - start
+    words = np.full((len(lengths), int(lengths.max(initial=1))), -1, dtype=np.int64)
+    current = first[rng.integers(0, len(first), len(lengths))]
+    words[:, 0] = current
+    for step in range(1, words.shape[1]):
+        has_next = count[current] > 0
+        pick = start[current] + (rng.random(len(current)) * np.maximum(count[current], 1)).astype(np.int64)
+        restart = first[rng.integers(0, len(first), len(current))]
+        current = np.where(has_next, succ[np.minimum(pick, len(succ) - 1)], restart)
+        words[:, step] = np.where(step < lengths, current, -1)
+    return [" ".join(vocabulary[row[row >= 0]]) for row in words]
+
+
 def build(n: int | None, samples: Path | None = DEFAULT_SAMPLES, public: bool = True, seed: int = SEED) -> LabelledSet:
     """The set with ``n`` records (``None``: every usable real review, no composites)."""
     rng = random.Random(seed)
@@ -347,15 +386,30 @@ def build(n: int | None, samples: Path | None = DEFAULT_SAMPLES, public: bool = 
     # Originals: the pool, then composites; generated with 5% to spare for the conflicts dropped below.
     duplicates = int((n or len(pool) / (1 - DUPLICATE_SHARE)) * DUPLICATE_SHARE)
     lookalike_count = max((n or len(pool)) // 25, 20)
-    wanted = len(pool) if n is None else int((n - duplicates - lookalike_count) * 1.05)
+    wanted = len(pool) if n is None else int((n - duplicates - lookalike_count) * 1.1)
     originals, kinds = pool[:wanted], ["original"] * min(wanted, len(pool))
     if wanted > len(pool):
+        # Composites use each pool review about once; walks over the real word bigrams make the rest,
+        # their lengths drawn from the pool's, with short ones added to reach SHORT_SHARE overall.
+        composites = min(wanted - len(pool), len(pool) // 2)
         short_now = sum(w < SHORT for w in pool_n)
-        short_share = min(max((SHORT_SHARE * n * 1.05 - short_now - duplicates * SHORT_SHARE) / (wanted - len(pool)), 0.0), 1.0)
-        originals += _composites(pool, pool_n, wanted - len(pool), short_share, rng)
-        kinds += ["composite"] * (wanted - len(pool))
+        # (1.2: the filter below drops more short walks than long ones, short texts collide more.)
+        short_share = min(max(1.2 * (SHORT_SHARE * wanted - short_now) / (wanted - len(pool)), 0.0), 1.0)
+        originals += _composites(pool, pool_n, composites, short_share, rng)
+        kinds += ["composite"] * composites
+        walks = int((wanted - len(originals)) * 1.25)
+        draw = np.random.default_rng(seed)
+        long_lengths = np.array([w for w in pool_n if w >= SHORT])
+        lengths = np.where(
+            draw.random(walks) < short_share,
+            draw.integers(1, SHORT, walks),
+            long_lengths[draw.integers(0, len(long_lengths), walks)],
+        )
+        originals += markov_reviews(pool, lengths, seed)
+        kinds += ["walk"] * walks
         keep = ~within_one_word_of_earlier(fold(pl.Series(originals, dtype=pl.Utf8)))
         originals, kinds = [t for t, k in zip(originals, keep) if k], [t for t, k in zip(kinds, keep) if k]
+        originals, kinds = originals[:wanted], kinds[:wanted]
     counts = fold(pl.Series(originals, dtype=pl.Utf8)).list.len().to_list()
 
     # Look-alikes replace one word: a different review only below 20 words (the rule allows one
@@ -395,7 +449,7 @@ def build(n: int | None, samples: Path | None = DEFAULT_SAMPLES, public: bool = 
             groups.append(index_of[key])
             record_kinds.append("repeat")
     word_counts = fold(pl.Series(records, dtype=pl.Utf8)).list.len().to_list()
-    for _ in range(int(max(duplicates - len(repeats), 0) * 1.05)):
+    for _ in range(int(max(duplicates - len(repeats), 0) * 1.1)):
         source = rng.randrange(len(index_of))
         records.append(planted_copy(records[source], word_counts[source], rng))
         groups.append(groups[source])
