@@ -21,10 +21,10 @@ copy" of every 6-word review holding its words, and was removed when the longer 
 Phases, one named function each (timed by :func:`deduplicate`, which runs them in order):
 
 1. :func:`normalize` — NFKC, lower case, punctuation dropped, emoji split off as words (variation
-   selectors and joiners dropped, a run of one emoji kept once), whitespace collapsed. Texts longer
-   than ``max_chars`` are compared on their first ``max_chars`` characters for near duplicates
-   (counted as ``texts_capped``; exact duplicates always compare the whole text), so the memory of
-   every later phase is bounded per record.
+   selectors and joiners dropped, a run of one emoji kept once), whitespace collapsed. A text
+   longer than ``max_chars`` after this is compared for exact duplicates only (counted as
+   ``texts_capped``): the memory of every later phase is bounded per record, and two long texts that
+   differ only past the cap are never taken for near duplicates.
 2. :func:`exact_groups` — 64-bit hash of the normalized text; only each group's representative (the
    survivor rule below) goes on.
 3. :func:`one_edit_pairs` — short texts (up to ``short_words`` words): every pair within one word
@@ -98,9 +98,10 @@ class DedupConfig:
         collides with p=7.8e-7 (4 rows: 2.6e-5, 33× more candidates at 1M texts). Long duplicates by
         the rule are mostly above s=0.7.
     threshold: the least exact Jaccard (over the shingle sets) of a long duplicate pair.
-    max_chars: the part of a text compared for near duplicates (a 5 MB "review" would otherwise need
-        gigabytes of shingles and signatures); app-store reviews stay far below it (Google Play allows
-        500 characters).
+    max_chars: longer normalized texts are compared for exact duplicates only. A 5 MB "review" would
+        otherwise need millions of shingles and words, and gigabytes in the padded signature chunks;
+        app-store reviews stay far below it (Google Play allows 500 characters, the App Store about
+        6,000).
     max_bucket_all_pairs: an LSH bucket with at most this many texts yields all its pairs; a larger
         one yields a star (smallest id to every member) plus a chain (neighbours in id order), which
         keeps candidate counts linear on very repetitive input.
@@ -153,12 +154,6 @@ class DedupConfig:
             return typos + extra <= 1 and replaced == 0
         return typos + extra <= 1 + words // self.edit_every and replaced <= words // self.replace_every
 
-    def allows_second_degree(self, words: int, typos: int, extra: int, replaced: int) -> bool:
-        """Twice the rule's edits, no more replaced words than the rule: for two copies of one text."""
-        if words < self.short_words:
-            return typos + extra <= 2 and replaced == 0 and (words > 2 or extra == 0)
-        return typos + extra <= 2 * (1 + words // self.edit_every) and replaced <= words // self.replace_every
-
     @classmethod
     def with_perm(cls, num_perm: int, **overrides) -> DedupConfig:
         """A config with ``num_perm`` permutations and the default rows per band (bands = num_perm / rows)."""
@@ -179,26 +174,26 @@ class DedupResult:
 
 
 def normalize(texts: pl.Series) -> pl.Series:
-    """Comparison form of each text: NFKC, lower case, punctuation -> space, emoji as separate words
-    (a run of one emoji once)."""
-    spaced = (
-        texts.fill_null("")
-        .str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all(r"[\x{FE00}-\x{FE0F}\x{200D}]", "")
-        .str.replace_all(r"[^\p{L}\p{M}\p{N}\p{So}\s]", " ")
-        .str.replace_all(r"(\p{So})", " ${1} ")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
-    # Repeated emoji ("👍 👍 👍"): only texts with an emoji go through the (slower) list step.
-    has_emoji = spaced.str.contains(r"\p{So} \p{So}").fill_null(False)
-    if not has_emoji.any():
-        return spaced
-    words = spaced.filter(has_emoji).str.split(" ")
-    repeat = (pl.element() == pl.element().shift(1)).fill_null(False) & pl.element().str.contains(r"^\p{So}$")
-    collapsed = words.list.eval(pl.element().filter(~repeat)).list.join(" ")
-    return spaced.scatter(np.flatnonzero(has_emoji.to_numpy()), collapsed)
+    """Comparison form of each text: NFKC, lower case, every run of punctuation and spaces -> one
+    space, emoji as separate words (variation selectors and joiners dropped, a run of one emoji once).
+
+    ASCII texts (most reviews) skip the Unicode steps: NFKC leaves them unchanged and they hold no emoji.
+    """
+    texts = texts.fill_null("")
+    unicode = texts.str.contains(r"[^\x00-\x7F]")
+    if unicode.any():
+        rows = np.flatnonzero(unicode.to_numpy())
+        spaced = texts.filter(unicode).str.normalize("NFKC").str.replace_all(r"(\p{So})[\x{FE00}-\x{FE0F}]?", " ${1} ")
+        texts = texts.scatter(rows, spaced)
+    normalized = texts.str.to_lowercase().str.replace_all(r"[^\p{L}\p{M}\p{N}\p{So}]+", " ").str.strip_chars()
+    # Repeated emoji ("👍 👍 👍"): only texts with two emoji in a row go through the (slower) list step.
+    repeated = normalized.str.contains(r"\p{So} \p{So}")
+    if not repeated.any():
+        return normalized
+    words = normalized.filter(repeated).str.split(" ")
+    again = (pl.element() == pl.element().shift(1)).fill_null(False) & pl.element().str.contains(r"^\p{So}$")
+    collapsed = words.list.eval(pl.element().filter(~again)).list.join(" ")
+    return normalized.scatter(np.flatnonzero(repeated.to_numpy()), collapsed)
 
 
 def exact_groups(normalized: pl.Series) -> np.ndarray:
@@ -498,7 +493,8 @@ def typo_neighbours(vocabulary: pl.DataFrame, longest: int = 32) -> pl.DataFrame
     vocabulary = vocabulary.with_columns(length=pl.col("word").str.len_chars()).filter(pl.col("length").is_between(3, longest))
     parts = [vocabulary.select("hash", "length", position=pl.lit(-1), letter=pl.lit(""), variant=pl.col("word"))]
     for position in range(longest):
-        long_enough = vocabulary.filter(pl.col("length") > position)
+        # A 3-letter word pairs only with a 4-letter one (max length 4+), through its own spelling.
+        long_enough = vocabulary.filter((pl.col("length") > position) & (pl.col("length") >= 4))
         if long_enough.is_empty():
             break
         parts.append(
@@ -585,44 +581,56 @@ def assign_survivors(
     docs: int,
     pairs: np.ndarray,
     known: np.ndarray,
-    normalized: list[str],
+    texts: pl.Series,
     config: DedupConfig,
     progress: Progress = _NO_PROGRESS,
 ) -> tuple[np.ndarray, dict]:
-    """(survivor rank of every text, counts). ``pairs`` (i, j) are candidate duplicates; ``known``
-    marks those already known to be duplicates by the rule (short texts), the others get
-    :func:`edit_check` when, and only when, the answer can change a survivor.
+    """(survivor rank of every text, counts). ``pairs`` (i, j), i < j, are candidate duplicates;
+    ``known`` marks those already known to be duplicates by the rule (short texts), the others get
+    :func:`edit_check` when, and only when, the answer can change a survivor. ``texts``: the
+    normalized texts by rank.
 
     Texts are taken in id order. A text not yet taken is kept (so the smallest id of a cluster is its
     survivor) and takes (1) every text not yet taken that is a duplicate of it, then (2) every text not
-    yet taken that is a duplicate of one taken in (1) *and*, against the kept text itself, within
-    :meth:`DedupConfig.allows_second_degree` (twice the edits, never a replaced word in a short text):
-    two copies of one review, each one edit from it, are two edits apart. Every removed text is thus
-    compared with the text kept for it, never only with a neighbour: a chain "good app for kids" ~
-    "good app for" ~ "good app for me" keeps the first and the last apart (a replaced word).
+    yet taken that is a duplicate of one taken in (1) and passes :func:`second_degree` against the
+    kept text itself (two copies of one review, each one edit from it, are two edits apart). Every
+    removed text is thus compared with the text kept for it, never only with a neighbour: a chain
+    "good app for kids" ~ "good app for" ~ "good app for me" keeps the first and the last apart.
+    A pair that shares no text with any other pair (most duplicates) is settled without the loop.
     """
     survivor = np.arange(docs, dtype=np.int64)
-    if len(pairs) == 0:
-        return survivor, {"edit_checks": 0, "rejected_by_edit_check": 0, "second_degree": 0}
-    both = np.concatenate((pairs, pairs[:, ::-1]))
-    flags = np.concatenate((known, known))
-    order = np.lexsort((both[:, 1], both[:, 0]))
-    both, flags = both[order], flags[order]
-    nodes, starts = np.unique(both[:, 0], return_index=True)
-    ends = np.append(starts[1:], len(both))
-    neighbours = {int(n): (both[s:e, 1].tolist(), flags[s:e].tolist()) for n, s, e in zip(nodes, starts, ends)}
-    taken = bytearray(docs)
     counts = {"edit_checks": 0, "rejected_by_edit_check": 0, "second_degree": 0}
+    if len(pairs) == 0:
+        return survivor, counts
+    degree = np.bincount(pairs.ravel(), minlength=docs)
+    alone = (degree[pairs[:, 0]] == 1) & (degree[pairs[:, 1]] == 1)
+    involved = np.unique(np.concatenate((pairs[~alone].ravel(), pairs[alone & ~known].ravel())))
+    text = dict(zip(involved.tolist(), texts.gather(involved).to_list()))
 
     def duplicate(a: int, b: int, is_known: bool) -> bool:
         if is_known:
             return True
         counts["edit_checks"] += 1
-        if edit_check(normalized[a], normalized[b], config):
+        if edit_check(text[a], text[b], config):
             return True
         counts["rejected_by_edit_check"] += 1
         return False
 
+    settled = alone & known
+    survivor[pairs[settled, 1]] = pairs[settled, 0]
+    for i, j in pairs[alone & ~known].tolist():
+        if duplicate(i, j, False):
+            survivor[j] = i
+
+    rest, rest_known = pairs[~alone], known[~alone]
+    both = np.concatenate((rest, rest[:, ::-1]))
+    flags = np.concatenate((rest_known, rest_known))
+    order = np.lexsort((both[:, 1], both[:, 0]))
+    both, flags = both[order], flags[order]
+    nodes, starts = np.unique(both[:, 0], return_index=True)
+    ends = np.append(starts[1:], len(both))
+    neighbours = {n: (both[s:e, 1].tolist(), flags[s:e].tolist()) for n, s, e in zip(nodes.tolist(), starts.tolist(), ends.tolist())}
+    taken = bytearray(docs)
     for kept in progress(nodes.tolist(), "dedup: survivors", len(nodes)):
         if taken[kept]:
             continue
@@ -634,30 +642,19 @@ def assign_survivors(
                 first.append(other)
         for middle in first:
             for other, is_known in zip(*neighbours[middle]):
-                if (
-                    not taken[other]
-                    and other > kept
-                    and duplicate(middle, other, is_known)
-                    and second_degree(normalized[kept], normalized[middle], normalized[other], config)
-                ):
+                if not taken[other] and other > kept and second_degree(text[middle], text[other]) and duplicate(middle, other, is_known):
                     taken[other] = 1
                     survivor[other] = kept
                     counts["second_degree"] += 1
     return survivor, counts
 
 
-def second_degree(kept: str, middle: str, other: str, config: DedupConfig) -> bool:
-    """Whether ``other``, a duplicate of ``middle``, which is a duplicate of ``kept``, may join ``kept``'s
-    cluster: within :meth:`DedupConfig.allows_second_degree` of ``kept``, or bringing no word that
-    ``middle`` lacks (each of its words is in ``middle`` or a typo of one: a copy that dropped or
-    mistyped a word of it). A text that *adds* a word of its own to the middle stays apart: "good app
-    for me" is not merged into "good app for kids" through "good app for"."""
-    words_kept, words_other = kept.split(), other.split()
-    n = min(len(words_kept), len(words_other))
-    typos, only_kept, only_other = word_edits(words_kept, words_other)
-    if n > 0 and config.allows_second_degree(n, typos, max(only_kept, only_other), min(only_kept, only_other)):
-        return True
-    typos, only_other, _ = word_edits(words_other, middle.split())
+def second_degree(middle: str, other: str) -> bool:
+    """Whether ``other``, a duplicate of ``middle``, which is a duplicate of a kept text, may join the
+    kept text's cluster: when it brings no word that ``middle`` lacks (each of its words is in ``middle`` or a typo
+    of one: a copy that dropped or mistyped a word of it). A text that *adds* a word of its own stays
+    apart: "good app for me" does not join "good app for kids" through "good app for"."""
+    _, only_other, _ = word_edits(other.split(), middle.split())
     return only_other == 0
 
 
@@ -665,19 +662,29 @@ def cluster_id(kept_id: str) -> str:
     return "dup-" + hashlib.sha256(kept_id.encode("utf-8")).hexdigest()[:16]
 
 
-def decisions(ids: list[str], survivor: np.ndarray, representative: np.ndarray, shingles: Shingles) -> pl.DataFrame:
-    """One row per removed text (ids and ranks in id order), sorted by cluster then removed id."""
+def _cluster_ids(kept_ids: pl.Series) -> pl.Series:
+    unique = kept_ids.unique()
+    names = pl.Series([cluster_id(k) for k in unique.to_list()], dtype=pl.Utf8)
+    return kept_ids.replace_strict(unique, names)
+
+
+def decisions(ids: pl.Series, survivor: np.ndarray, representative: np.ndarray, texts: pl.Series, config: DedupConfig) -> pl.DataFrame:
+    """One row per removed text (ids, ranks and ``texts`` in id order), sorted by cluster then removed id."""
     removed = np.flatnonzero(survivor != np.arange(len(ids)))
     kept = survivor[removed]
     # The Jaccard of two texts equals that of their exact-duplicate representatives.
-    scores = jaccard(shingles, np.stack((representative[kept], representative[removed]), axis=1))
+    pairs = np.stack((representative[kept], representative[removed]), axis=1)
+    involved = np.unique(pairs)
+    position = np.zeros(len(ids), dtype=np.int64)
+    position[involved] = np.arange(len(involved))
+    scores = jaccard(shingle(texts.gather(involved), config), position[pairs])
     exact = representative[removed] == representative[kept]
-    kept_ids = [ids[k] for k in kept]
+    kept_ids = ids.gather(kept)
     frame = pl.DataFrame(
         {
-            "cluster_id": [cluster_id(k) for k in kept_ids],
+            "cluster_id": _cluster_ids(kept_ids),
             "kept_id": kept_ids,
-            "removed_id": [ids[r] for r in removed],
+            "removed_id": ids.gather(removed),
             "jaccard": np.where(exact, 1.0, scores),
             "kind": np.where(exact, "exact", "near"),
         },
@@ -686,13 +693,18 @@ def decisions(ids: list[str], survivor: np.ndarray, representative: np.ndarray, 
     return frame.sort("cluster_id", "removed_id")
 
 
+def _series(values: Iterable[str | None] | pl.Series) -> pl.Series:
+    return values.cast(pl.Utf8) if isinstance(values, pl.Series) else pl.Series(list(values), dtype=pl.Utf8)
+
+
 # ---------------------------------------------------------------------------------------- driver
 
 
 def deduplicate(
-    ids: Iterable[str], texts: Iterable[str | None], config: DedupConfig = DedupConfig(), progress: Progress = _NO_PROGRESS, log: Callable[[str], None] = lambda m: None
+    ids: Iterable[str] | pl.Series, texts: Iterable[str | None] | pl.Series, config: DedupConfig = DedupConfig(), progress: Progress = _NO_PROGRESS, log: Callable[[str], None] = lambda m: None
 ) -> DedupResult:
-    """Run every phase over (id, text) pairs; ids must be unique. Returns kept mask in input order."""
+    """Run every phase over (id, text) pairs (sequences or polars Series); ids must be unique. Returns
+    the kept mask in input order."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -703,15 +715,15 @@ def deduplicate(
         log(f"dedup: {phase} {detail} ({now - clock:.2f}s)".replace("  ", " "))
         clock = now
 
-    frame = pl.DataFrame({"id": pl.Series(ids, dtype=pl.Utf8), "text": pl.Series(texts, dtype=pl.Utf8)})
+    frame = pl.DataFrame({"id": _series(ids), "text": _series(texts)})
     if frame["id"].n_unique() != len(frame):
         raise ValueError("ids must be unique")
     frame = frame.with_row_index("input_row").sort("id")
-    ranked_ids = frame["id"].to_list()
+    ranked_ids = frame["id"]
     full = normalize(frame["text"])
-    capped = full.str.len_chars() > config.max_chars
-    normalized_series = full.str.slice(0, config.max_chars) if capped.any() else full
-    lap("normalize", f"{len(frame)} texts, {int(capped.sum())} capped at {config.max_chars} characters")
+    capped = (full.str.len_chars() > config.max_chars).to_numpy()
+    normalized_series = full.zip_with(pl.Series(~capped), pl.repeat("", len(frame), eager=True)) if capped.any() else full
+    lap("normalize", f"{len(frame)} texts, {int(capped.sum())} over {config.max_chars} characters (exact duplicates only)")
 
     representative = exact_groups(full)
     del full
@@ -725,8 +737,8 @@ def deduplicate(
     short_pairs = one_edit_pairs(word_bags(normalized_series, np.flatnonzero(short)), config)
     lap("short_pairs", f"{len(short_pairs)} duplicate pairs among {int(short.sum())} short texts")
 
-    shingles = shingle(normalized_series, config)
-    lap("shingle", f"{len(shingles.hashes)} shingles")
+    shingles = shingle(normalized_series.zip_with(pl.Series(long), pl.repeat("", len(frame), eager=True)), config)
+    lap("shingle", f"{len(shingles.hashes)} shingles of the long texts")
 
     sigs = signatures(shingles, config, progress, np.flatnonzero(long))
     lap("signatures", f"{int(long.sum())} x {config.num_perm}")
@@ -743,12 +755,11 @@ def deduplicate(
 
     pairs = np.concatenate((short_pairs, above))
     known = np.concatenate((np.ones(len(short_pairs), bool), np.zeros(len(above), bool)))
-    normalized = normalized_series.to_list()
-    survivor, assign_counts = assign_survivors(len(frame), pairs, known, normalized, config, progress)
+    survivor, assign_counts = assign_survivors(len(frame), pairs, known, normalized_series, config, progress)
     survivor = survivor[representative]
     lap("survivors", f"{int((survivor != ranks).sum())} removed")
 
-    table = decisions(ranked_ids, survivor, representative, shingles)
+    table = decisions(ranked_ids, survivor, representative, normalized_series, config)
     lap("decisions", f"{len(table)} removed")
 
     kept_ranked = survivor == ranks
@@ -771,7 +782,7 @@ def deduplicate(
         "long_rejected_below_threshold": len(candidates) - len(above),
         **{f"long_{k}": v for k, v in assign_counts.items()},
         "texts_capped": int(capped.sum()),
-        "empty_texts": int((words == 0).sum()),
+        "empty_texts": int(((words == 0) & ~capped).sum()),
         **timings,
     }
     return DedupResult(kept=kept, decisions=table, counts=counts)
