@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -76,6 +77,7 @@ Progress = Callable[..., Iterable]
 _NO_PROGRESS: Progress = lambda items, description="", total=None: items  # noqa: E731
 
 _U64 = np.uint64
+_WORD_SEED = 3  # polars hash seed of a word in a bag
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 
 
@@ -183,8 +185,12 @@ def normalize(texts: pl.Series) -> pl.Series:
     unicode = texts.str.contains(r"[^\x00-\x7F]")
     if unicode.any():
         rows = np.flatnonzero(unicode.to_numpy())
-        spaced = texts.filter(unicode).str.normalize("NFKC").str.replace_all(r"(\p{So})[\x{FE00}-\x{FE0F}]?", " ${1} ")
-        texts = texts.scatter(rows, spaced)
+        subset = texts.gather(rows)
+        # NFKC changes few texts and polars' is slow on every one: only those not already normalized.
+        changes = np.flatnonzero([not unicodedata.is_normalized("NFKC", t) for t in subset.to_list()])
+        if len(changes):
+            subset = subset.scatter(changes, subset.gather(changes).str.normalize("NFKC"))
+        texts = texts.scatter(rows, subset.str.replace_all(r"(\p{So})[\x{FE00}-\x{FE0F}]?", " ${1} "))
     normalized = texts.str.to_lowercase().str.replace_all(r"[^\p{L}\p{M}\p{N}\p{So}]+", " ").str.strip_chars()
     # Repeated emoji ("👍 👍 👍"): only texts with two emoji in a row go through the (slower) list step.
     repeated = normalized.str.contains(r"\p{So} \p{So}")
@@ -252,13 +258,47 @@ def _char_shingles(texts: pl.Series, n: int) -> Shingles:
 
 
 def _word_char_shingles(texts: pl.Series, n: int) -> Shingles:
-    # Each word, framed by spaces, is shingled on its own; a text's shingles are the union over its words.
-    words = texts.str.split(" ")
-    per_text = np.where(texts.str.len_bytes().to_numpy() > 0, words.list.len().to_numpy(), 0).astype(np.int64)
-    flat = words.explode().filter(pl.Series(np.repeat(per_text > 0, np.maximum(per_text, 1))))
-    inner = _char_shingles(" " + flat + " ", n)
-    word_ends = np.concatenate(([0], np.cumsum(per_text)))
-    return Shingles(inner.hashes, inner.offsets[word_ends])
+    # Each word framed by spaces is shingled on its own; a text's shingles are the union over its
+    # words. Computed on the whole framed text " w1 w2 ... " at once: a window of n characters is a
+    # word's shingle when no space is inside it (only at its ends); a word too short for one window
+    # (" a ") gives one window padded with zeros, as _char_shingles pads a short text.
+    framed = pl.select(pl.when(texts.str.len_bytes() > 0).then(" " + texts + " ").otherwise(pl.lit(""))).to_series()
+    pad = "\0" * (n - 1)
+    joined = framed.str.join(pad).item() if len(framed) else ""
+    codes = np.frombuffer((joined + pad).encode("utf-32-le"), dtype=np.uint32).astype(_U64)
+    lengths = framed.str.len_chars().to_numpy().astype(np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths + n - 1)[:-1])) if len(texts) else np.zeros(0, np.int64)
+    windows = max(len(codes) - n + 1, 0)
+    rolled = np.zeros(windows, dtype=_U64)
+    for k in range(n):
+        rolled = rolled * _GOLDEN + codes[k : windows + k]
+    space = codes == 32
+    text_of = np.repeat(np.arange(len(texts)), lengths + n - 1)[:windows]
+    inside = np.arange(windows) + n <= (starts + lengths)[text_of]  # the window ends inside its text
+    spaced = np.zeros(windows, dtype=bool)
+    for k in range(1, n - 1):
+        spaced |= space[k : windows + k]
+    keep = inside & ~spaced
+    # Short words: a space, 1..n-3 letters, a space.
+    short = np.zeros(windows, dtype=bool)
+    padded = np.zeros(windows, dtype=_U64)
+    for letters in range(1, n - 2):
+        ends_here = space[:windows] & space[letters + 1 : windows + letters + 1]
+        for k in range(1, letters + 1):
+            ends_here &= ~space[k : windows + k]
+        ends_here &= np.arange(windows) + letters + 2 <= (starts + lengths)[text_of]
+        if ends_here.any():
+            at = np.flatnonzero(ends_here)
+            value = np.zeros(len(at), dtype=_U64)
+            for k in range(n):
+                value = value * _GOLDEN + (codes[at + k] if k < letters + 2 else _U64(0))
+            padded[at] = value
+            short |= ends_here
+    rolled = np.where(short, padded, rolled)
+    chosen = np.flatnonzero(keep | short)
+    hashes = (_fmix64(rolled[chosen]) & _U64(0xFFFFFFFF)).astype(np.uint32)
+    counts = np.bincount(text_of[chosen], minlength=len(texts))
+    return Shingles(hashes, np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
 
 
 def _word_shingles(texts: pl.Series, n: int) -> Shingles:
@@ -475,7 +515,7 @@ def word_bags(normalized: pl.Series, docs: np.ndarray) -> WordBags:
     words = normalized.gather(docs).str.split(" ")
     lengths = words.list.len().to_numpy().astype(np.int64)
     flat = words.explode()
-    hashes = flat.hash(seed=3).to_numpy().astype(_U64)
+    hashes = flat.hash(seed=_WORD_SEED).to_numpy().astype(_U64)
     bags = np.zeros(len(docs), _U64)
     if len(hashes):
         bags = np.add.reduceat(hashes, np.concatenate(([0], np.cumsum(lengths)[:-1])))
@@ -486,53 +526,53 @@ def typo_neighbours(vocabulary: pl.DataFrame, longest: int = 32) -> pl.DataFrame
     """(hash, neighbour) for every pair of vocabulary words (columns hash, word) that are one typo apart:
     Damerau-Levenshtein distance 1, both 3+ letters, one 4+ (words over ``longest`` letters are left out).
 
-    Each word yields itself and its one-letter deletions; two different words sharing one are one
-    insertion apart (one *is* the other's deletion), one substitution apart (same position) or one
-    adjacent transposition apart (neighbouring positions, same letter deleted).
+    Three small exact joins, one per kind of typo: a substitution leaves the same word when the same
+    position is deleted from both; an insertion makes a word whose deletion is the other word; a
+    transposition of two neighbouring letters spells the other word.
     """
     vocabulary = vocabulary.with_columns(length=pl.col("word").str.len_chars()).filter(pl.col("length").is_between(3, longest))
-    parts = [vocabulary.select("hash", "length", position=pl.lit(-1), letter=pl.lit(""), variant=pl.col("word"))]
-    for position in range(longest):
-        # A 3-letter word pairs only with a 4-letter one (max length 4+), through its own spelling.
-        long_enough = vocabulary.filter((pl.col("length") > position) & (pl.col("length") >= 4))
-        if long_enough.is_empty():
-            break
-        parts.append(
-            long_enough.select(
-                "hash",
-                "length",
-                position=pl.lit(position),
-                letter=pl.col("word").str.slice(position, 1),
-                variant=pl.col("word").str.slice(0, position) + pl.col("word").str.slice(position + 1),
-            )
-        )
-    variants = pl.concat(parts).with_columns(pl.col("variant").hash(seed=5))
-    joined = variants.join(variants, on="variant", suffix="_b").filter(pl.col("hash") != pl.col("hash_b"))
-    one_typo = (
-        (pl.col("position") == -1)
-        | (pl.col("position_b") == -1)
-        | (pl.col("position") == pl.col("position_b"))
-        | (((pl.col("position") - pl.col("position_b")).abs() == 1) & (pl.col("letter") == pl.col("letter_b")))
+    spelled = vocabulary.select(neighbour="hash", key=pl.col("word").hash(seed=5))
+    four = vocabulary.filter(pl.col("length") >= 4)  # equal lengths need 4+ letters; an insertion makes one
+    word = pl.col("word")
+    deletions = pl.concat(
+        [
+            four.filter(pl.col("length") > p).select("hash", position=pl.lit(p), key=(word.str.slice(0, p) + word.str.slice(p + 1)).hash(seed=5))
+            for p in range(longest)
+        ]
     )
-    letters = (pl.min_horizontal("length", "length_b") >= 3) & (pl.max_horizontal("length", "length_b") >= 4)
-    return joined.filter(one_typo & letters).select("hash", neighbour="hash_b").unique()
+    transposed = pl.concat(
+        [
+            four.filter((pl.col("length") > p + 1) & (word.str.slice(p, 1) != word.str.slice(p + 1, 1))).select(
+                "hash", key=(word.str.slice(0, p) + word.str.slice(p + 1, 1) + word.str.slice(p, 1) + word.str.slice(p + 2)).hash(seed=5)
+            )
+            for p in range(longest - 1)
+        ]
+    )
+    substituted = deletions.join(deletions.rename({"hash": "neighbour"}), on=["key", "position"]).select("hash", "neighbour")
+    inserted = deletions.join(spelled, on="key").select("hash", "neighbour")
+    swapped = transposed.join(spelled, on="key").select("hash", "neighbour")
+    pairs = pl.concat([substituted, inserted, inserted.select(hash="neighbour", neighbour="hash"), swapped])
+    return pairs.filter(pl.col("hash") != pl.col("neighbour")).unique()
 
 
-def one_edit_pairs(bags: WordBags, config: DedupConfig) -> np.ndarray:
+def one_edit_pairs(bags: WordBags, chunk: int = 200_000) -> np.ndarray:
     """Pairs (i, j), i < j (ranks), of short texts that are duplicates by the rule: equal bags, one word
     added (the shorter text has 3+ words), or one typo — all found by exact joins on bag keys."""
     frame = pl.DataFrame({"doc": bags.docs, "bag": bags.bags, "length": bags.lengths})
     found = [frame.join(frame, on="bag", suffix="_b").filter(pl.col("doc") < pl.col("doc_b")).select("doc", "doc_b")]
-    words = pl.DataFrame({"doc": bags.owner, "hash": bags.hashes, "word": bags.words}).unique(["doc", "hash"])
-    words = words.join(frame.select("doc", "bag", "length"), on="doc")
+    words = pl.DataFrame({"doc": bags.owner, "hash": bags.hashes}).unique(["doc", "hash"]).join(frame, on="doc")
     # One word added: the longer text's bag minus one of its words is the shorter text's bag.
     minus_one = words.filter(pl.col("length") >= 4).select("doc", key=pl.col("bag") - pl.col("hash"))
     shorter = frame.filter(pl.col("length") >= 3).select(doc_b="doc", key="bag")
     found.append(minus_one.join(shorter, on="key").select("doc", "doc_b"))
     # One typo: the text's bag with one word swapped for a typo neighbour is the other text's bag.
-    neighbours = typo_neighbours(words.select("hash", "word").unique("hash"))
-    swapped = words.join(neighbours, on="hash").select("doc", key=pl.col("bag") - pl.col("hash") + pl.col("neighbour"))
-    found.append(swapped.join(frame.select(doc_b="doc", key="bag"), on="key").select("doc", "doc_b"))
+    vocabulary = bags.words.unique()
+    neighbours = typo_neighbours(pl.DataFrame({"hash": vocabulary.hash(seed=_WORD_SEED), "word": vocabulary}))
+    bag_of = frame.select(doc_b="doc", key="bag")
+    # In slices: a common word has dozens of typo neighbours, and the swapped bags are only joined.
+    for start in range(0, len(words), chunk):
+        swapped = words.slice(start, chunk).join(neighbours, on="hash").select("doc", key=pl.col("bag") - pl.col("hash") + pl.col("neighbour"))
+        found.append(swapped.join(bag_of, on="key").select("doc", "doc_b"))
     pairs = pl.concat(found).select(i=pl.min_horizontal("doc", "doc_b"), j=pl.max_horizontal("doc", "doc_b")).filter(pl.col("i") != pl.col("j"))
     return pairs.unique().sort("i", "j").to_numpy().astype(np.int64).reshape(-1, 2)
 
@@ -734,7 +774,7 @@ def deduplicate(
     words = np.where(normalized_series.str.len_bytes().to_numpy() > 0, normalized_series.str.count_matches(" ").to_numpy() + 1, 0)
     short = is_rep & (words >= 1) & (words <= config.short_words)
     long = is_rep & (words >= config.short_words)
-    short_pairs = one_edit_pairs(word_bags(normalized_series, np.flatnonzero(short)), config)
+    short_pairs = one_edit_pairs(word_bags(normalized_series, np.flatnonzero(short)))
     lap("short_pairs", f"{len(short_pairs)} duplicate pairs among {int(short.sum())} short texts")
 
     shingles = shingle(normalized_series.zip_with(pl.Series(long), pl.repeat("", len(frame), eager=True)), config)

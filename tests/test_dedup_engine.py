@@ -224,7 +224,7 @@ def test_short_pairs_are_exactly_the_rule():
     texts = sorted({" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 8))) for _ in range(700)})
     series = normalize(pl.Series(texts))
     config = DedupConfig()
-    found = {tuple(p) for p in one_edit_pairs(word_bags(series, np.arange(len(texts))), config).tolist()}
+    found = {tuple(p) for p in one_edit_pairs(word_bags(series, np.arange(len(texts)))).tolist()}
     normalized = series.to_list()
     every = {(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts)) if edit_check(normalized[i], normalized[j], config)}
     assert found == every and len(every) > 100
