@@ -36,7 +36,7 @@ Ground truth = the *group* of one original review:
   dropped, with its whole group when it is an original; so the truth never contradicts the
   specification.
 Records are shuffled (seeded) and get ids ``r0000000``... in that order, so the survivor of a group is
-any of its members. 5-10% more records are generated than asked for, to cover the conflicts.
+any of its members. A few per cent more records are generated than asked for, to cover the conflicts.
 """
 
 from __future__ import annotations
@@ -386,29 +386,32 @@ def build(n: int | None, samples: Path | None = DEFAULT_SAMPLES, public: bool = 
     # Originals: the pool, then composites; generated with 5% to spare for the conflicts dropped below.
     duplicates = int((n or len(pool) / (1 - DUPLICATE_SHARE)) * DUPLICATE_SHARE)
     lookalike_count = max((n or len(pool)) // 25, 20)
-    wanted = len(pool) if n is None else int((n - duplicates - lookalike_count) * 1.1)
+    wanted = len(pool) if n is None else int((n - duplicates - lookalike_count) * 1.03)
     originals, kinds = pool[:wanted], ["original"] * min(wanted, len(pool))
     if wanted > len(pool):
         # Composites use each pool review about once; walks over the real word bigrams make the rest,
-        # their lengths drawn from the pool's, with short ones added to reach SHORT_SHARE overall.
+        # their lengths drawn from the pool's long reviews or uniform in 1..7 words, in rounds until
+        # there are enough short and long originals left after the filter (short walks collide more).
         composites = min(wanted - len(pool), len(pool) // 2)
-        short_now = sum(w < SHORT for w in pool_n)
-        # (1.2: the filter below drops more short walks than long ones, short texts collide more.)
-        short_share = min(max(1.2 * (SHORT_SHARE * wanted - short_now) / (wanted - len(pool)), 0.0), 1.0)
-        originals += _composites(pool, pool_n, composites, short_share, rng)
+        short_wanted = SHORT_SHARE * wanted
+        share = min(max((short_wanted - sum(w < SHORT for w in pool_n)) / (wanted - len(pool)), 0.0), 1.0)
+        originals += _composites(pool, pool_n, composites, share, rng)
         kinds += ["composite"] * composites
-        walks = int((wanted - len(originals)) * 1.25)
-        draw = np.random.default_rng(seed)
         long_lengths = np.array([w for w in pool_n if w >= SHORT])
-        lengths = np.where(
-            draw.random(walks) < short_share,
-            draw.integers(1, SHORT, walks),
-            long_lengths[draw.integers(0, len(long_lengths), walks)],
-        )
-        originals += markov_reviews(pool, lengths, seed)
-        kinds += ["walk"] * walks
-        keep = ~within_one_word_of_earlier(fold(pl.Series(originals, dtype=pl.Utf8)))
-        originals, kinds = [t for t, k in zip(originals, keep) if k], [t for t, k in zip(kinds, keep) if k]
+        draw = np.random.default_rng(seed)
+        for round_seed in range(seed, seed + 5):
+            counts = fold(pl.Series(originals, dtype=pl.Utf8)).list.len().to_numpy()
+            short_missing = max(int(short_wanted - (counts < SHORT).sum()), 0)
+            long_missing = max(wanted - len(originals) - short_missing, 0)
+            if short_missing + long_missing == 0:
+                break
+            lengths = np.concatenate(
+                (draw.integers(1, SHORT, int(short_missing * 1.3) + 1), long_lengths[draw.integers(0, len(long_lengths), int(long_missing * 1.1) + 1)])
+            )
+            originals += markov_reviews(pool, draw.permutation(lengths), round_seed)
+            kinds += ["walk"] * len(lengths)
+            keep = ~within_one_word_of_earlier(fold(pl.Series(originals, dtype=pl.Utf8)))
+            originals, kinds = [t for t, k in zip(originals, keep) if k], [t for t, k in zip(kinds, keep) if k]
         originals, kinds = originals[:wanted], kinds[:wanted]
     counts = fold(pl.Series(originals, dtype=pl.Utf8)).list.len().to_list()
 
@@ -449,7 +452,7 @@ def build(n: int | None, samples: Path | None = DEFAULT_SAMPLES, public: bool = 
             groups.append(index_of[key])
             record_kinds.append("repeat")
     word_counts = fold(pl.Series(records, dtype=pl.Utf8)).list.len().to_list()
-    for _ in range(int(max(duplicates - len(repeats), 0) * 1.1)):
+    for _ in range(int(max(duplicates - len(repeats), 0) * 1.15)):
         source = rng.randrange(len(index_of))
         records.append(planted_copy(records[source], word_counts[source], rng))
         groups.append(groups[source])
@@ -471,6 +474,8 @@ def build(n: int | None, samples: Path | None = DEFAULT_SAMPLES, public: bool = 
     order = [i for i in range(len(records)) if not drop[i]]
     random.Random(seed + 1).shuffle(order)
     if n is not None:
+        if len(order) < n:
+            print(f"dedup_set: {len(order)} records left of the {n} asked for (conflicts dropped more than the spare)")
         order = order[:n]
     return LabelledSet([records[i] for i in order], groups_array[order], [record_kinds[i] for i in order])
 
