@@ -27,7 +27,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))

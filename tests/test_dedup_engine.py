@@ -69,6 +69,20 @@ def test_shuffled_input_gives_same_kept_set_and_cluster_ids():
         assert result.decisions.equals(base.decisions)
 
 
+def test_shuffled_input_gives_same_decisions_on_many_short_and_long_texts():
+    rng = random.Random(11)
+    vocab = ["good", "app", "great", "bank", "update", "login", "fast", "easy", "thanks", "transfer", "slow", "crashes", "again"]
+    base = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 14))) for _ in range(250)]
+    copies = [t + " thanks" for t in base[:60]] + [t.replace("good", "goood").upper() for t in base[60:140]] + [" ".join(t.split()[1:]) for t in base[140:200]]
+    items = [(f"t{i:04d}", t) for i, t in enumerate(base + copies)]
+    first = deduplicate([i for i, _ in items], [t for _, t in items])
+    assert first.counts["short_duplicate_pairs"] > 20 and first.counts["long_candidate_pairs"] > 20
+    for seed in range(2):
+        rng.shuffle(items)
+        again = deduplicate([i for i, _ in items], [t for _, t in items])
+        assert again.decisions.equals(first.decisions)
+
+
 def test_threshold_controls_near_pairs():
     pair = {"p1": "Transfers are fast and the new design is easy to use", "p2": "Transfers are fast and the new desgin is easy to use"}
     jaccard_value = _run(pair)[1].decisions["jaccard"][0]
