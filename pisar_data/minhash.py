@@ -508,7 +508,7 @@ def agreement(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 10_000) -> np.nd
 @dataclass
 class WordBags:
     """The words of some texts: ``docs`` (ranks), each one's word count and bag (sum of its 64-bit word
-    hashes mod 2^64: equal bags are equal multisets of words), and every word with its text."""
+    hashes mod 2^64: equal bags are equal multisets of words), and every word with its owner and hash."""
 
     docs: np.ndarray
     lengths: np.ndarray
@@ -639,9 +639,9 @@ def assign_survivors(
 
     Texts are taken in id order. A text not yet taken is kept (so the smallest id of a cluster is its
     survivor) and takes (1) every text not yet taken that is a duplicate of it, then (2) every text not
-    yet taken that is a duplicate of one taken in (1) and passes :func:`second_degree` against the
-    kept text itself (two copies of one review, each one edit from it, are two edits apart). Every
-    removed text is thus compared with the text kept for it, never only with a neighbour: a chain
+    yet taken that is a duplicate of one taken in (1) and brings no word that one lacks
+    (:func:`second_degree`: two copies of one review, each one edit from it, are two edits apart). So
+    no removed text holds a word that neither the kept text nor a direct duplicate of it has: a chain
     "good app for kids" ~ "good app for" ~ "good app for me" keeps the first and the last apart.
     A pair that shares no text with any other pair (most duplicates) is settled without the loop.
     """
@@ -778,7 +778,7 @@ def deduplicate(
     is_rep = representative == ranks
     lap("exact_hash", f"{int((~is_rep).sum())} exact duplicates")
 
-    words = np.where(normalized_series.str.len_bytes().to_numpy() > 0, normalized_series.str.count_matches(" ").to_numpy() + 1, 0)
+    words = np.where(normalized_series.str.len_bytes().to_numpy() > 0, normalized_series.str.count_matches(" ").to_numpy().astype(np.int64) + 1, 0)
     short = is_rep & (words >= 1) & (words <= config.short_words)
     long = is_rep & (words >= config.short_words)
     short_pairs = one_edit_pairs(word_bags(normalized_series, np.flatnonzero(short)))
@@ -796,7 +796,10 @@ def deduplicate(
     estimate = agreement(sigs, candidates)
     del sigs
     margin = 5.0 * np.sqrt(config.threshold * (1.0 - config.threshold) / config.num_perm)
-    plausible = candidates[estimate >= config.threshold - margin]
+    # Pairs whose word counts differ by more than the rule allows any text to add need no Jaccard.
+    fewer = np.minimum(words[candidates[:, 0]], words[candidates[:, 1]])
+    within = np.abs(words[candidates[:, 0]] - words[candidates[:, 1]]) <= 1 + fewer // config.edit_every
+    plausible = candidates[(estimate >= config.threshold - margin) & within]
     above = plausible[jaccard(shingles, plausible) >= config.threshold]
     lap("jaccard", f"{len(above)} of {len(candidates)} candidates at Jaccard >= {config.threshold}")
 
