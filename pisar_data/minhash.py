@@ -39,8 +39,9 @@ Phases, one named function each (timed by :func:`deduplicate`, which runs them i
    agreement far below ``threshold`` rejects, then the exact Jaccard must reach ``threshold``.
 6. :func:`assign_survivors` — texts in id order; a text not yet taken is kept and takes every text
    not yet taken that is a duplicate of it (long pairs pass :func:`edit_check` here, only when the
-   answer can change a survivor), then every text that is a duplicate of one of those and brings no
-   word of its own (:func:`second_degree`: two copies of one review, each one edit from it). Every
+   answer can change a survivor), then every text that is a duplicate of one of those and close
+   enough to the kept one (:func:`second_degree`: two copies of one review, each one edit from it,
+   never a replaced word). Every
    removed text is compared with the text kept for it, never only with a neighbour, so no chain
    ("good app for kids" ~ "good app for" ~ "good app for me") carries a review into another's cluster.
 7. :func:`decisions` — one row per removed text: cluster_id, kept_id, removed_id, jaccard (exact
@@ -639,9 +640,8 @@ def assign_survivors(
 
     Texts are taken in id order. A text not yet taken is kept (so the smallest id of a cluster is its
     survivor) and takes (1) every text not yet taken that is a duplicate of it, then (2) every text not
-    yet taken that is a duplicate of one taken in (1) and brings no word that one lacks
-    (:func:`second_degree`: two copies of one review, each one edit from it, are two edits apart). So
-    no removed text holds a word that neither the kept text nor a direct duplicate of it has: a chain
+    yet taken that is a duplicate of one taken in (1) and passes :func:`second_degree` (two copies of
+    one review, each one edit from it, are two edits apart; never a replaced word). A chain
     "good app for kids" ~ "good app for" ~ "good app for me" keeps the first and the last apart.
     A pair that shares no text with any other pair (most duplicates) is settled without the loop.
     """
@@ -689,20 +689,33 @@ def assign_survivors(
                 first.append(other)
         for middle in first:
             for other, is_known in zip(*neighbours[middle]):
-                if not taken[other] and other > kept and second_degree(text[middle], text[other]) and duplicate(middle, other, is_known):
+                if not taken[other] and other > kept and second_degree(text[kept], text[middle], text[other], config) and duplicate(middle, other, is_known):
                     taken[other] = 1
                     survivor[other] = kept
                     counts["second_degree"] += 1
     return survivor, counts
 
 
-def second_degree(middle: str, other: str) -> bool:
-    """Whether ``other``, a duplicate of ``middle``, which is a duplicate of a kept text, may join the
-    kept text's cluster: when it brings no word that ``middle`` lacks (each of its words is in ``middle`` or a typo
-    of one: a copy that dropped or mistyped a word of it). A text that *adds* a word of its own stays
-    apart: "good app for me" does not join "good app for kids" through "good app for"."""
+def second_degree(kept: str, middle: str, other: str, config: DedupConfig) -> bool:
+    """Whether ``other``, a duplicate of ``middle``, which is a duplicate of ``kept``, may join ``kept``'s
+    cluster (two copies of one review, each one edit from it, are two edits apart):
+
+    - when ``other`` brings no word that ``middle`` lacks (each of its words is in ``middle`` or a typo
+      of one: a copy that dropped or mistyped a word of it), at any length;
+    - under ``short_words`` words, also when ``other`` is at most two word edits from ``kept`` with no
+      replaced word (a typo and an added word, or two added words; never for 1-2-word texts).
+
+    A text that adds a word where ``kept`` lost one (a replaced word) stays apart: "good app for me"
+    does not join "good app for kids" through "good app for"; nor does a long text that adds words."""
     _, only_other, _ = word_edits(other.split(), middle.split())
-    return only_other == 0
+    if only_other == 0:
+        return True
+    words_kept, words_other = kept.split(), other.split()
+    n = min(len(words_kept), len(words_other))
+    if not 3 <= n < config.short_words:
+        return False
+    typos, only_kept, only_other = word_edits(words_kept, words_other)
+    return min(only_kept, only_other) == 0 and typos + max(only_kept, only_other) <= 2
 
 
 def cluster_id(kept_id: str) -> str:

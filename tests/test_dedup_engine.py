@@ -215,18 +215,19 @@ def test_chains_keep_their_ends_apart():
 
 
 def test_copies_of_one_review_join_the_kept_copy():
-    """Two copies one edit away from the original are two edits from each other: the second joins the
-    cluster through the original only when it brings no word the original lacks."""
+    """Copies one edit away from the original are up to two edits from each other: a copy joins the
+    kept copy through the original when it is close enough (no replaced word), not otherwise."""
     texts = {
-        "k1": "well done and fast",  # kept (smallest id): the original minus "accurate"
-        "k2": "well done and accurate fast",  # the original
-        "k3": "well and accurate fast",  # the original minus "done": covered by k2
-        "k4": "well done and accurate fast again",  # the original plus a word of its own: stays
+        "k1": "well done and accurate fast now",  # kept (smallest id): the original plus "now"
+        "k2": "well done and accurate fast",  # the original: a direct duplicate of k1
+        "k3": "well and accurate fast",  # the original minus "done": joins through k2
+        "k4": "well done and accurate fast again",  # the original plus "again": "now" replaced, stays
+        "k5": "well done and accurate fsat",  # a typo of the original: joins through k2
     }
     kept, result = _run(texts)
     removed = dict(zip(result.decisions["removed_id"], result.decisions["kept_id"]))
-    assert removed == {"k2": "k1", "k3": "k1"}
-    assert result.counts["long_second_degree"] == 1
+    assert removed == {"k2": "k1", "k3": "k1", "k5": "k1"}
+    assert result.counts["long_second_degree"] == 2
 
 
 def test_short_pairs_are_exactly_the_rule():
