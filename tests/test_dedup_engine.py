@@ -227,7 +227,7 @@ def test_copies_of_one_review_join_the_kept_copy():
     kept, result = _run(texts)
     removed = dict(zip(result.decisions["removed_id"], result.decisions["kept_id"]))
     assert removed == {"k2": "k1", "k3": "k1", "k5": "k1"}
-    assert result.counts["long_second_degree"] == 2
+    assert result.counts["second_degree_removed"] == 2
 
 
 def test_short_pairs_are_exactly_the_rule():
