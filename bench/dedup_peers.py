@@ -45,14 +45,17 @@ REPO = Path(__file__).resolve().parents[1]
 SYSTEMS = ("pisar", "rensa", "datasketch")
 PEER_THRESHOLD = 0.8
 PEER_PERM, PEER_BANDS = 128, 32
+PEER_BATCH = 20_000
 _WORD = re.compile(r"\w+")
 
 
 # ------------------------------------------------------------------------------ the peers (child)
 
 
-def _tokens(text: str) -> set[str]:
-    return {f" {w} "[i : i + 4] for w in _WORD.findall(text.lower()) for i in range(max(len(w) - 1, 1))}
+def _tokens(text: str, shared: dict[str, str]) -> frozenset[str]:
+    """In-word character 4-grams of the lower-cased words; each distinct 4-gram is one shared string
+    (``shared``), so a million records' sets fit in memory."""
+    return frozenset(shared.setdefault(g, g) for w in _WORD.findall(text.lower()) for g in (f" {w} "[i : i + 4] for i in range(max(len(w) - 1, 1))))
 
 
 def _stars(count: int, pairs: list[tuple[int, int]]) -> list[int]:
@@ -71,14 +74,17 @@ def _stars(count: int, pairs: list[tuple[int, int]]) -> list[int]:
 def run_peer(name: str, input_path: Path, out: Path) -> None:
     import polars as pl
 
-    table = pl.read_parquet(input_path)
-    table = table.sort("id")  # the survivor rule is the smallest id
-    token_sets = [_tokens(t or "") for t in table["text"].to_list()]
+    table = pl.read_parquet(input_path).sort("id")  # the survivor rule is the smallest id
+    shared: dict[str, str] = {}
+    token_sets = [_tokens(t or "", shared) for t in table["text"].to_list()]
     docs = [i for i, tokens in enumerate(token_sets) if tokens]
+    sketches = []
     if name == "datasketch":
         from datasketch import MinHash, MinHashLSH
 
-        sketches = MinHash.bulk([[t.encode("utf-8") for t in token_sets[i]] for i in docs], num_perm=PEER_PERM, seed=1)
+        for start in range(0, len(docs), PEER_BATCH):  # in batches: the byte strings are transient
+            batch = docs[start : start + PEER_BATCH]
+            sketches += MinHash.bulk([[t.encode("utf-8") for t in token_sets[i]] for i in batch], num_perm=PEER_PERM, seed=1)
         lsh = MinHashLSH(num_perm=PEER_PERM, params=(PEER_BANDS, PEER_PERM // PEER_BANDS))
         with lsh.insertion_session() as session:
             for i, sketch in zip(docs, sketches):
@@ -87,7 +93,8 @@ def run_peer(name: str, input_path: Path, out: Path) -> None:
     else:
         from rensa import RMinHash, RMinHashLSH
 
-        sketches = RMinHash.from_token_sets([list(token_sets[i]) for i in docs], num_perm=PEER_PERM, seed=1)
+        for start in range(0, len(docs), PEER_BATCH):
+            sketches += RMinHash.from_token_sets([list(token_sets[i]) for i in docs[start : start + PEER_BATCH]], num_perm=PEER_PERM, seed=1)
         lsh = RMinHashLSH(threshold=PEER_THRESHOLD, num_perm=PEER_PERM, num_bands=PEER_BANDS)
         for i, sketch in zip(docs, sketches):
             lsh.insert(i, sketch)
