@@ -201,9 +201,26 @@ def _results(bench_reports: Iterable[Mapping]) -> list[dict[str, Any]]:
                 "action_mean": model.get("action_mean"),
                 "rationale_mean": model.get("rationale_mean"),
                 "parse_failures": model.get("parse_failures"),
+                "action_type_accuracy": model.get("action_type_accuracy"),
                 "sem_sim_model": report.get("sem_sim_model"),
             })
     return results
+
+
+# --- Train/test leakage (the `leakage` stage, curation/stages/leakage.py) -----------------------------
+
+
+def _leakage(manifest: Mapping) -> dict[str, Any] | None:
+    """The leakage stage's counts and parameters; None when the build had no such stage."""
+    stage = next((s for s in manifest.get("stages", []) if s["name"] == "leakage"), None)
+    if stage is None:
+        return None
+    counts = dict(stage.get("counts") or {})
+    evals = [(split, counts.get(f"{split}_rows_with_duplicates", 0), counts.get(f"{split}_rows", 0)) for split in ("test", "validation") if f"{split}_rows" in counts]
+    return {"counts": counts, "evals": evals}
+
+
+# ---------------------------------------------------------------------------------------------------------
 
 
 def _persona_marginals(rows: pl.DataFrame | None, attribute: str) -> list[tuple[str, int]]:
@@ -229,6 +246,7 @@ def card_context(manifest: Mapping, tables: Mapping[str, pl.DataFrame], bench_re
         "funnel": manifest.get("funnel", []),
         "stages": _stages(manifest),
         "dedup": _dedup(manifest, tables),
+        "leakage": _leakage(manifest),
         "front": _front_matter(manifest, rows),
         "examples": _examples(rows),
         "results": _results(bench_reports),

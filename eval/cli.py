@@ -42,6 +42,15 @@ def _load_rows(data: str, split: str, *, limit: int | None = None) -> list[dict[
     return list(_load_split(data, split, images=False, limit=limit))
 
 
+def _train_rows(data: str) -> list[dict[str, Any]] | None:
+    """The train split's ids and rationales, or None when the dataset has no train split (a split
+    without rows is not written)."""
+    from pisar_data import load_dataset
+
+    splits = load_dataset(data)
+    return list(splits["train"].select_columns(["id", "rationale"])) if "train" in splits else None
+
+
 def _pending(dataset, done: set[str]):
     """The rows whose ids are not in the output yet, in split order."""
     return dataset.select([i for i, row_id in enumerate(dataset["id"]) if row_id not in done])
@@ -223,7 +232,11 @@ def bench(argv: list[str]) -> int:
     scorer = _scorer(args.sem_sim_model, args)
     leakage = None
     if args.split != "train" and not args.no_leakage_audit:
-        leakage = leakage_audit(rows, _load_rows(args.data, "train"), args.split, embed=scorer.embed, embedding_model=scorer.model_name)
+        train = _train_rows(args.data)
+        if train is None:
+            print(f"{args.data}: no train split; the leakage audit is skipped", file=sys.stderr)
+        else:
+            leakage = leakage_audit(rows, train, args.split, embed=scorer.embed, embedding_model=scorer.model_name)
     bootstrap = BootstrapConfig(resamples=args.resamples, seed=args.seed)
     report, runs = run_bench(args.predictions, gold, scorer, data=str(args.data), split=args.split, bootstrap=bootstrap, leakage=leakage)
     write_report(args.out, report, runs, gold)
