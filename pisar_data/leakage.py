@@ -54,7 +54,12 @@ class LeakageConfig:
         stock phrases ("Good", "Nice app", an emoji) at cosine 0.9-1.0 from each other whatever they
         say, and MinHash still catches their exact copies.
     embedding_model: sentence-transformers model name or path for the cosine ("" = all-MiniLM-L6-v2,
-        offline); "none" turns the embedding detector off (MinHash only).
+        offline); "none" turns the embedding detector off (MinHash only). Embedding every distinct
+        rationale once is the audit's whole cost: ``bench/leakage_speed.py`` measured 81-88 texts/s
+        for two- and three-sentence rationales on a busy 2-core machine, ~150 s for 12,929 rows,
+        against ~2 s for MinHash and the cosine search together. A TF-IDF prefilter (embed only train
+        texts lexically close to an evaluation text) saved little there (0.5: 19% fewer texts, 1% of
+        the pairs lost), so every text is embedded.
     """
 
     jaccard_threshold: float = 0.5
@@ -110,6 +115,32 @@ def _minhash_pairs(ids: list[str], texts: list[str], is_eval: dict[str, bool], c
     return pairs
 
 
+def _embedding_pairs(ids: list[str], texts: list[str], is_eval: dict[str, bool], config: LeakageConfig, embed: Embed,
+                     minhash_pairs: set[tuple[str, str]], chunk: int) -> dict[tuple[str, str], float]:
+    """(eval id, train id) -> cosine, for every pair at or above ``cosine_threshold`` (both texts long
+    enough) and for every MinHash pair (so that those carry their cosine too)."""
+    position = {i: k for k, i in enumerate(ids)}
+    long_enough = np.array([len(t.split()) >= config.embedding_min_words for t in texts])
+    evals = np.flatnonzero(np.array([is_eval[i] for i in ids]) & long_enough)
+    trains = np.flatnonzero(~np.array([is_eval[i] for i in ids]) & long_enough)
+    needed = {k for pair in minhash_pairs for k in (position[pair[0]], position[pair[1]])}
+    distinct = sorted({texts[k] for k in (*evals, *trains, *needed)})
+    vectors = embed(distinct) if distinct else np.zeros((0, 0), dtype=np.float32)
+    row_of = {t: k for k, t in enumerate(distinct)}
+    vector = lambda k: vectors[row_of[texts[k]]]  # noqa: E731
+    out: dict[tuple[str, str], float] = {}
+    if len(evals) and len(trains):
+        train_vectors = vectors[[row_of[texts[k]] for k in trains]]
+        for start in range(0, len(evals), chunk):
+            block = evals[start : start + chunk]
+            sims = vectors[[row_of[texts[k]] for k in block]] @ train_vectors.T
+            for a, b in zip(*np.nonzero(sims >= config.cosine_threshold)):
+                out[(ids[block[a]], ids[trains[b]])] = float(sims[a, b])
+    for e, t in minhash_pairs - out.keys():
+        out[(e, t)] = float(vector(position[e]) @ vector(position[t]))
+    return out
+
+
 def cross_split_duplicates(rows: pl.DataFrame, config: LeakageConfig = LeakageConfig(), embed: Embed | None = None,
                            chunk: int = 512) -> pl.DataFrame:
     """Near-duplicate rationale pairs between the evaluation rows (``split`` not "train") and the train rows.
@@ -124,27 +155,9 @@ def cross_split_duplicates(rows: pl.DataFrame, config: LeakageConfig = LeakageCo
     if not any(is_eval.values()) or all(is_eval.values()):
         return pl.DataFrame(schema=PAIR_SCHEMA)
     found: dict[tuple[str, str], tuple[str, float | None]] = dict(_minhash_pairs(ids, texts, is_eval, DedupConfig(threshold=config.jaccard_threshold)))
-    cosine: dict[tuple[str, str], float] = {}
-    if embed is not None:
-        distinct = sorted(set(texts))
-        vectors = embed(distinct)
-        row_of = {t: k for k, t in enumerate(distinct)}
-        index = np.array([row_of[t] for t in texts])
-        long_enough = np.array([len(t.split()) >= config.embedding_min_words for t in texts])
-        eval_rows = np.flatnonzero(np.array([is_eval[i] for i in ids]))
-        train_rows = np.flatnonzero(~np.array([is_eval[i] for i in ids]))
-        train_vectors = vectors[index[train_rows]]
-        for start in range(0, len(eval_rows), chunk):
-            block = eval_rows[start : start + chunk]
-            sims = vectors[index[block]] @ train_vectors.T
-            hits = (sims >= config.cosine_threshold) & long_enough[block][:, None] & long_enough[train_rows][None, :]
-            for a, b in zip(*np.nonzero(hits)):
-                key = (ids[block[a]], ids[train_rows[b]])
-                cosine[key] = float(sims[a, b])
-                found.setdefault(key, ("embedding", None))
-        position = {i: k for k, i in enumerate(ids)}
-        for key in found.keys() - cosine.keys():
-            cosine[key] = float(vectors[index[position[key[0]]]] @ vectors[index[position[key[1]]]])
+    cosine = _embedding_pairs(ids, texts, is_eval, config, embed, set(found), chunk) if embed is not None else {}
+    for key in cosine.keys() - found.keys():
+        found[key] = ("embedding", None)
     records = [
         {"eval_id": e, "eval_split": split_of[e], "train_id": t, "method": kind, "jaccard": jaccard, "cosine": cosine.get((e, t))}
         for (e, t), (kind, jaccard) in sorted(found.items())

@@ -151,3 +151,18 @@ def test_bench_counts_and_lists_the_pairs_of_the_data_it_scores(toy_dataset_dir,
     assert f"| {first['eval_id']} | {first['train_id']} | {first['method']} |" in markdown
     assert main(["bench", str(preds), "--data", str(toy_dataset_dir), "--out", str(tmp_path / "report"), "--resamples", "100", "--no-leakage-audit"]) == 0
     assert json.loads((tmp_path / "report" / "report.json").read_text())["leakage"] is None
+
+
+def test_speed_benchmark_smoke(real_samples):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "leakage_speed.py"
+    argv = [sys.executable, str(script), "--rows", "400", "--eval-rows", "60", "--planted", "20", "--samples", str(real_samples)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["rows"] == 400 and figures["texts_per_second"] > 0
+    assert figures["planted_recall"] >= 0.5 and figures["planted_recall_at_0.90"] >= figures["planted_recall"]
+    assert figures["pairs"] >= figures["pairs_minhash_only"]
