@@ -169,6 +169,7 @@ def _manifest(recipe: Recipe, raw_dir: Path, tables: Tables, stages: list[dict],
         "stages": stages,
         "funnel": [{"step": step, "rows": tables[name].height} for step, name in FUNNEL if name in tables],
         "splits": {split: rows.filter(pl.col("split") == split).height for split in SPLITS},
+        "missing_splits": dict(tables["split_notes"].iter_rows()) if "split_notes" in tables else {},
         "sources": {source: rows.filter(pl.col("source") == source).height for source in SOURCES},
         "data_files": written,
     }
