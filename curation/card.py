@@ -236,6 +236,14 @@ def _split_units(manifest: Mapping) -> list[tuple[str, str]]:
     return [(source, SPLIT_UNITS.get(unit, unit).format(noun=CONTEXT_NOUNS.get(source, "context"))) for source, unit in units]
 
 
+def _missing_splits(manifest: Mapping) -> list[tuple[str, str]]:
+    """("`validation` and `test`", why) for each reason a split is missing."""
+    grouped: dict[str, list[str]] = {}
+    for split, note in (manifest.get("missing_splits") or {}).items():
+        grouped.setdefault(note, []).append(f"`{split}`")
+    return [(" and ".join(splits), note) for note, splits in grouped.items()]
+
+
 def _personas(manifest: Mapping, tables: Mapping[str, pl.DataFrame]) -> dict[str, Any]:
     """The review frame and the store countries of the selected review rows."""
     counts = _stage_counts(manifest, "personas")
@@ -270,7 +278,7 @@ def card_context(manifest: Mapping, tables: Mapping[str, pl.DataFrame], bench_re
         "seed": manifest.get("seed"),
         "total_rows": sum(manifest["splits"].values()),
         "splits": [(s, manifest["splits"].get(s, 0)) for s in SPLITS if manifest["splits"].get(s, 0)],
-        "missing_splits": list((manifest.get("missing_splits") or {}).items()),
+        "missing_splits": _missing_splits(manifest),
         "split_units": _split_units(manifest),
         "personas": _personas(manifest, tables),
         "sources": list(manifest.get("sources", {}).items()),
