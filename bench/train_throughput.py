@@ -78,7 +78,8 @@ def parameter_report(model) -> list[str]:
     if top_k and experts:
         expert_params = sum(n for name, n in base.items() if ".experts." in name)
         active = total - vision - expert_params + expert_params * top_k // experts
-        lines.append(f"MoE: {experts} experts, top-{top_k} per token; expert weights {expert_params:,}; "
+        lines.append(f"MoE: {experts} experts, top-{top_k} per token, experts implementation "
+                     f"{getattr(text, '_experts_implementation', None)}; expert weights {expert_params:,}; "
                      f"active per token {active:,} (language model)")
     adapted = [n.removeprefix("base_model.model.") for n in lora_module_names(model)]
     adapted = [n for n in adapted if not n.endswith(".base_layer")]  # peft nests one wrapper per expert parameter
