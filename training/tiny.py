@@ -5,6 +5,8 @@ training texts plus the special tokens the chat template needs; the model is a Q
 Gemma 4, MoE block on) with a few small layers and a one-layer vision tower. The folder written by
 ``build_tiny_base`` (config + weights + tokenizer + chat template + image processor config) is a
 self-contained base model that ``pisar_data.vlm`` and ``from_pretrained`` load like a Hub model.
+The per-family pieces (``chat_tokenizer``, ``special_token_fields``, ``image_processor``) also serve
+the full-size random models of ``training.random_base``.
 """
 
 from __future__ import annotations
