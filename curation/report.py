@@ -7,7 +7,7 @@ and the funnel table of the terminal summary.
 - Tables: the funnel, the splits (and why a missing one is missing), and every stage's counts.
 - Figures (PNG under ``build/figures/``, linked relatively): source mix, the funnel of rows through
   every stage, duplicate cluster sizes, anchor scores, persona marginals against the Pew weighted
-  marginals, action types, text lengths and split sizes. A figure whose table the build did not
+  marginals of the review frame, action types, text lengths and split sizes. A figure whose table the build did not
   produce is listed as missing instead.
 PNGs and thumbnails are written without a timestamp or software tag, so the same build gives
 byte-identical files.
@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 from rich.table import Table
 
+from curation.stages.personas import in_frame
 from pisar_data import atomic
 from pisar_data.schema import ACTION_TYPES, PERSONA_ATTRIBUTES, PERSONA_VOCABULARY, SPLITS
 
@@ -126,11 +127,15 @@ def fig_anchor_scores(manifest: Mapping, tables: Mapping) -> bytes | None:
     return _png(fig)
 
 
-def persona_marginals(tables: Mapping) -> dict[str, pl.DataFrame]:
-    """Per attribute: value, share of rows, share of the Pew weight (both over non-null values)."""
+def persona_marginals(tables: Mapping, frame: Mapping | None = None) -> dict[str, pl.DataFrame]:
+    """Per attribute: value, share of rows, share of the Pew weight (both over non-null values); with
+    ``frame`` (the recipe's ``[personas] review_frame``), the weight of the respondents inside it only,
+    the population review personas are drawn from."""
     rows, pew = tables.get("rows"), tables.get("pew_profiles")
     if rows is None or "persona_attributes" not in rows.columns:
         return {}
+    if pew is not None and frame:
+        pew = pew.filter(in_frame({a: tuple(v) for a, v in frame.items()}))
     out = {}
     attributes = rows.select(pl.col("persona_attributes").struct.unnest())
     for attribute in PERSONA_ATTRIBUTES:
@@ -149,7 +154,8 @@ def persona_marginals(tables: Mapping) -> dict[str, pl.DataFrame]:
 
 
 def fig_persona_marginals(manifest: Mapping, tables: Mapping) -> bytes | None:
-    marginals = persona_marginals(tables)
+    review_frame = ((manifest.get("recipe") or {}).get("personas") or {}).get("review_frame")
+    marginals = persona_marginals(tables, review_frame)
     if not marginals:
         return None
     plt = _pyplot()
@@ -159,7 +165,8 @@ def fig_persona_marginals(manifest: Mapping, tables: Mapping) -> bytes | None:
     for ax, (attribute, frame) in zip(axes.flat, marginals.items()):
         positions = range(frame.height)
         ax.barh([p + 0.2 for p in positions], frame["corpus"].to_list(), height=0.4, label="PiSAR rows", color="#4c72b0")
-        ax.barh([p - 0.2 for p in positions], frame["pew"].to_list(), height=0.4, label="Pew ATP (weighted)", color="#c44e52")
+        ax.barh([p - 0.2 for p in positions], frame["pew"].to_list(), height=0.4, label="Pew ATP (weighted" + (", review frame)" if review_frame else ")"),
+                color="#c44e52")
         # "$75k-$150k" would otherwise be read as mathtext between the dollar signs
         ax.set_yticks(list(positions), [v.replace("$", r"\$") for v in frame["value"].to_list()], fontsize=7)
         ax.set_title(attribute, fontsize=9)

@@ -114,3 +114,16 @@ def test_stage_counts_are_tables(build):
     assert (f"<tr><td>in</td><td>{clean['in']}</td></tr><tr><td>out</td><td>{clean['out']}</td></tr>"
             "<tr><td>dropped language</td><td>2</td></tr>") in html
     assert "key=value" not in html and "dropped_language=2" not in html
+
+
+def test_persona_marginals_compare_with_the_review_frame(build):
+    _, _, tables = build
+    pew = tables["pew_profiles"].with_columns(  # the first 10 respondents (of 40) are offline
+        pl.when(pl.int_range(pl.len()) < 10).then(pl.lit("non-user")).otherwise(pl.col("internet_use")).alias("internet_use"))
+    tables = {**tables, "pew_profiles": pew}
+    framed = report.persona_marginals(tables, {"internet_use": ["internet user"]})["region"]
+    inside = pew.filter(pl.col("internet_use") == "internet user")
+    expected = inside.filter(pl.col("region") == "West")["weight"].sum() / inside["weight"].sum()
+    assert framed.filter(pl.col("value") == "West")["pew"].item() == pytest.approx(expected)
+    whole = report.persona_marginals(tables)["region"].filter(pl.col("value") == "West")["pew"].item()
+    assert abs(expected - whole) > 0.005  # the frame moves the marginal the figure compares against
