@@ -132,9 +132,10 @@ class Records:
     cut: str | None = None
 
 
-def _truncated(path: Path, what: str, allow_truncated: bool, hint: str) -> str:
+def _truncated(where: str, what: str, allow_truncated: bool, hint: str) -> str:
+    """``what`` a truncated file lost, when that is allowed; else the UserError saying so."""
     if not allow_truncated:
-        raise UserError(f"{path}: {what}; the file looks truncated — {hint}")
+        raise UserError(f"{where}: {what}; the file looks truncated — {hint}")
     return what
 
 
@@ -158,7 +159,7 @@ def _jsonl_rows(path: Path, text: str, expected: str, allow_truncated: bool, hin
         except json.JSONDecodeError as error:
             if number < len(lines):
                 raise UserError(f"{path}:{number}: not valid JSON ({error.msg}); expected {expected}, one JSON object per line") from None
-            cut = _truncated(path, f"the last line ({number}) is not complete JSON ({error.msg})", allow_truncated, hint)
+            cut = _truncated(f"{path}:{number}", f"not valid JSON ({error.msg}) on the last line ({number})", allow_truncated, hint)
     return Records(rows, cut)
 
 
@@ -178,13 +179,13 @@ def _csv_rows(path: Path, text: str, expected: str, allow_truncated: bool, hint:
                 # Where the row ends: at the end of the text, it was cut; anywhere else the file is malformed.
                 at_end = not text[_offset_after(text, reader.line_num) :].strip()
                 if at_end and len(row) < len(header):
-                    cut = _truncated(path, f"the last row (line {reader.line_num}) has {len(row)} of {len(header)} fields", allow_truncated, hint)
+                    cut = _truncated(str(path), f"the last row (line {reader.line_num}) has {len(row)} of {len(header)} fields", allow_truncated, hint)
                     continue
                 raise UserError(f"{path}: line {reader.line_num} has {len(row)} fields, the header has {len(header)}; expected {expected}")
             rows.append(row)
     except csv.Error as error:
         if "end of data" in str(error) or "EOF" in str(error):
-            cut = _truncated(path, f"the last row (line {reader.line_num}) ends inside a quoted field", allow_truncated, hint)
+            cut = _truncated(str(path), f"the last row (line {reader.line_num}) ends inside a quoted field", allow_truncated, hint)
         else:
             raise UserError(f"{path}: line {reader.line_num}: not valid CSV ({error}); expected {expected}") from None
     if header is None:
