@@ -65,7 +65,7 @@ def _check_run_dir(run_dir: Path, recipe: Recipe, data: dict, resume: bool) -> N
     if previous["recipe_name"] != recipe.name:
         raise UserError(f"{run_dir / MANIFEST}: run was trained with recipe {previous['recipe_name']!r}, not {recipe.name!r}")
     if previous["data"].get("sha256") != data["sha256"]:
-        raise UserError(f"{run_dir / MANIFEST}: run was trained on other data (sha256 {str(previous["data"].get("sha256"))[:12]}…); expected the same --data to resume")
+        raise UserError(f"{run_dir / MANIFEST}: run was trained on other data (sha256 {str(previous['data'].get('sha256'))[:12]}…); expected the same --data to resume")
 
 
 def _tiny_base(recipe: Recipe, rows, run_dir: Path) -> str:
