@@ -99,6 +99,9 @@ def predict(argv: list[str]) -> int:
     parser.add_argument("--embedding-model", help="knn: sentence-transformers model (default all-MiniLM-L6-v2, offline)")
     _embedding_cache_options(parser)
     args = parser.parse_args(argv)
+    from eval.predictions import check_out_file
+
+    check_out_file(args.out)
     _check_caches(args)
     at_least = {"limit": 1, "batch_size": 1, "chunk_size": 1, "concurrency": 1, "max_tokens": 1, "max_new_tokens": 1, "retries": 0, "temperature": 0}
     for option, least in at_least.items():

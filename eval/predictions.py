@@ -23,7 +23,10 @@ TORN_HINT = "run the same `pisar predict` command again to complete it"
 
 def read_predictions(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Every record of a predictions file, in file order. A malformed line is a UserError naming file:line."""
-    return _read(Path(path), allow_torn=False)[0]
+    records = _read(Path(path), allow_torn=False)[0]
+    if not records:
+        raise UserError(f"{path}: no predictions in the file; expected {PREDICTIONS}, one JSON object per line")
+    return records
 
 
 def _read(path: Path, allow_torn: bool) -> tuple[list[dict[str, Any]], str | None]:
@@ -51,6 +54,17 @@ def as_prediction(record: dict[str, Any]) -> Prediction:
     return parse_prediction(record.get("raw"))
 
 
+def check_out_file(path: Path) -> list[dict[str, Any]]:
+    """The records already in ``--out`` (none for a new or empty file); a UserError, with the file
+    untouched, when it is a folder or anything but predictions (a torn last line excepted)."""
+    if not check_output_file(path, PREDICTIONS).exists():
+        return []
+    records, torn = _read(path, allow_torn=True)
+    if torn is not None and not records:
+        raise UserError(f"{path}: {torn}; expected {PREDICTIONS} (pass a new --out file)")
+    return records
+
+
 class PredictionWriter:
     """Appends records to a predictions file; ``done`` holds the ids already there (resume).
 
@@ -60,18 +74,15 @@ class PredictionWriter:
     """
 
     def __init__(self, path: str | os.PathLike, model: str):
-        self.path = check_output_file(path, PREDICTIONS)
+        self.path = Path(path)
         self.done: set[str] = set()
+        for record in check_out_file(self.path):
+            if record.get("model") != model:
+                raise UserError(
+                    f"{self.path}: holds predictions of model {record.get('model')!r}, not {model!r}; expected a new --out file for another model"
+                )
+            self.done.add(record["id"])
         if self.path.exists():
-            records, torn = _read(self.path, allow_torn=True)
-            for record in records:
-                if record.get("model") != model:
-                    raise UserError(
-                        f"{self.path}: holds predictions of model {record.get('model')!r}, not {model!r}; expected a new --out file for another model"
-                    )
-                self.done.add(record["id"])
-            if torn is not None and not records:
-                raise UserError(f"{self.path}: {torn}; expected {PREDICTIONS} (pass a new --out file)")
             self._end_with_newline()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = self.path.open("a", encoding="utf-8")
