@@ -31,9 +31,14 @@ OUTPUT_LISTING = ".pisar-output.json"
 
 
 def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    """The process's umask, read without changing it where Linux allows (setting it races with other threads)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError, IndexError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -106,7 +111,8 @@ def _files(folder: Path) -> list[str]:
 
 def check_replaceable(target: str | os.PathLike, marker: str, inputs: Iterable[str | os.PathLike] = ()) -> None:
     """Refuse ``target`` unless it is missing, an empty folder, or an earlier output of this command
-    (it holds ``marker``) with nothing in it but the files that output wrote and none of ``inputs``.
+    (it holds ``marker``) with nothing in it but the files that output wrote, and none of ``inputs``
+    (the command's inputs and other outputs) is ``target`` or inside it.
 
     Call it before any work starts; it also removes what killed earlier runs left beside ``target``.
     """
@@ -116,7 +122,8 @@ def check_replaceable(target: str | os.PathLike, marker: str, inputs: Iterable[s
         item = Path(item)
         if target.absolute() == item.absolute() or target.resolve() in item.resolve().parents:
             raise UserError(
-                f"{target}: holds the input {item}; the output folder is replaced as a whole, so pass an --out outside the inputs"
+                f"{target}: holds {item}, an input (or another output) of this command; the folder is replaced as a whole, "
+                "so pass one outside it"
             )
     if not target.exists():
         return

@@ -268,9 +268,9 @@ def test_dedup_never_replaces_an_input_that_lies_in_its_out_folder(tmp_path, cap
     succeeds(["dedup", source, "--text-column", "content", "--id-column", "id", "--out", out], capsys)
     kept = out / "kept.parquet"
     before = tree(out)
-    refused(["dedup", kept, "--text-column", "content", "--id-column", "id", "--out", out], capsys, "out: holds the input", "kept.parquet")
+    refused(["dedup", kept, "--text-column", "content", "--id-column", "id", "--out", out], capsys, "out: holds", "kept.parquet, an input")
     shutil.copy(source, out / "reviews.csv")
-    refused(["dedup", out / "reviews.csv", "--text-column", "content", "--out", out], capsys, "holds the input")
+    refused(["dedup", out / "reviews.csv", "--text-column", "content", "--out", out], capsys, "reviews.csv, an input")
     refused(["dedup", source, "--text-column", "content", "--out", out], capsys, "holds reviews.csv that this command did not write")
     (out / "reviews.csv").unlink()
     assert tree(out) == before
@@ -321,7 +321,7 @@ def test_bench_never_deletes_a_predictions_file_inside_an_earlier_report(toy_dat
     succeeds(["bench", preds, "--data", toy_dataset_dir, "--out", report, "--resamples", "50"], capsys)
     inside = report / "m.jsonl"
     shutil.move(preds, inside)
-    refused(["bench", inside, "--data", toy_dataset_dir, "--out", report, "--resamples", "50"], capsys, "report: holds the input")
+    refused(["bench", inside, "--data", toy_dataset_dir, "--out", report, "--resamples", "50"], capsys, "m.jsonl, an input")
     assert inside.is_file()
     shutil.move(inside, preds)
     (report / "notes.md").write_text("my reading of the results")
@@ -496,7 +496,7 @@ def test_rerunning_a_finished_import_adds_no_pull_folder(tmp_path, capsys):
 
 
 def test_snapshot_and_output_files_follow_the_users_umask(tmp_path, capsys):
-    old = os.umask(0o022)
+    old = os.umask(0o027)
     try:
         raw, out = tmp_path / "raw", tmp_path / "out"
         succeeds(["pull", "google-play", "--from-file", gp_dump(tmp_path / "reviews.csv", 3), "--app", APP, "--raw", raw], capsys)
@@ -505,7 +505,7 @@ def test_snapshot_and_output_files_follow_the_users_umask(tmp_path, capsys):
         os.umask(old)
     for folder in (raw, out):
         modes = {p.relative_to(folder).as_posix(): p.stat().st_mode & 0o777 for p in [folder, *folder.rglob("*")]}
-        assert {m for m in modes.values()} <= {0o644, 0o755}, modes
+        assert set(modes.values()) <= {0o640, 0o750}, modes
 
 
 # ------------------------------------------------------------------ what already held, kept holding
