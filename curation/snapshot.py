@@ -30,7 +30,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import platform
 import secrets
 import shutil
@@ -267,10 +266,6 @@ class Pull:
                 for record in _read_jsonl(part)
             }
         return self._known[table]
-
-    def known_ids(self, table: str) -> set[str]:
-        """Record ids of ``table`` in the complete pulls of this source and in this one."""
-        return set(self._versions(table))
 
     def add(self, table: str, records: Iterable[dict], **context) -> int:
         """Write the records not stored before (by id and content) as new part files; returns how many.

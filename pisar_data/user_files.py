@@ -110,6 +110,8 @@ def _json_error(path: Path, text: str, error: json.JSONDecodeError, expected: st
 def read_json(path: str | Path, expected: str) -> Any:
     path = Path(path)
     text = read_text(path, expected)
+    if not text.strip():
+        raise UserError(f"{path}: the file is empty; expected {expected}")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
