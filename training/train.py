@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pisar_data.atomic import write_text
 from pisar_data.errors import UserError
+from pisar_data.user_files import read_json
 from training.data import data_fingerprint, load_split, prompt_texts
 from training.recipe import Recipe
 
@@ -56,11 +57,15 @@ def _check_run_dir(run_dir: Path, recipe: Recipe, data: dict, resume: bool) -> N
         return
     if not checkpoints:
         raise UserError(f"{run_dir}: --resume needs a run folder with checkpoint-N inside; none found")
-    previous = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    if not (run_dir / MANIFEST).is_file():
+        raise UserError(f"{run_dir}: no {MANIFEST}, so this is not a run folder `pisar train` wrote; expected --out of an earlier `pisar train` to --resume")
+    previous = read_json(run_dir / MANIFEST, f"the {MANIFEST} `pisar train` writes")
+    if not isinstance(previous, dict) or not isinstance(previous.get("data"), dict) or "recipe_name" not in previous:
+        raise UserError(f"{run_dir / MANIFEST}: lacks recipe_name or data; expected the {MANIFEST} `pisar train` writes")
     if previous["recipe_name"] != recipe.name:
         raise UserError(f"{run_dir / MANIFEST}: run was trained with recipe {previous['recipe_name']!r}, not {recipe.name!r}")
-    if previous["data"]["sha256"] != data["sha256"]:
-        raise UserError(f"{run_dir / MANIFEST}: run was trained on other data (sha256 {previous['data']['sha256'][:12]}…); expected the same --data to resume")
+    if previous["data"].get("sha256") != data["sha256"]:
+        raise UserError(f"{run_dir / MANIFEST}: run was trained on other data (sha256 {str(previous['data'].get('sha256'))[:12]}…); expected the same --data to resume")
 
 
 def _tiny_base(recipe: Recipe, rows, run_dir: Path) -> str:
