@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from eval.predictions import as_prediction, read_predictions
 from eval.semsim import Scores, SemSimScorer
 from eval.stats import (THRESHOLD, BootstrapConfig, bootstrap_ci, confusion, macro_f1, macro_f1_ci, mean, paired_bootstrap,
                         share_at_least, type_codes)
+
+if TYPE_CHECKING:  # pisar_data.leakage (MinHash, datasketch) is imported only when the audit runs
+    from pisar_data.leakage import Embed, LeakageConfig
 
 # The paper's results on its 661-row test slice, compared with ours (not recomputed here).
 # `aliases` say which models of a run stand for a paper row: regular expressions matched against a
@@ -277,8 +280,8 @@ def run_bench(paths: list[Path], gold: Gold, scorer: SemSimScorer, *, data: str,
     return report, runs
 
 
-def leakage_audit(split_rows: list[dict[str, Any]], train_rows: list[dict[str, Any]], split: str, embed=None, embedding_model: str | None = None,
-                  config=None) -> dict[str, Any]:
+def leakage_audit(split_rows: list[dict[str, Any]], train_rows: list[dict[str, Any]], split: str, embed: Embed | None = None,
+                  embedding_model: str | None = None, config: LeakageConfig | None = None) -> dict[str, Any]:
     """Near-duplicate rationale pairs between the scored split and train (pisar_data.leakage): the
     counts, the thresholds and every pair with both texts. A dataset built by `pisar build` should
     show none (the build removes them from train); any found inflate what a model trained on train scores."""
