@@ -54,7 +54,7 @@ def _embedding_cache_options(parser: argparse.ArgumentParser) -> None:
 
 def _scorer(model: str | None, args):
     from eval.semsim import SemSimScorer
-    from pisar_data.model_client import cache_root
+    from pisar_data.cache import cache_root
 
     return SemSimScorer(model, cache_dir=None if args.no_embedding_cache else (args.embedding_cache or cache_root()))
 
@@ -124,11 +124,12 @@ def _predict_knn(args) -> int:
 def _predict_api(args, provider: str, name: str) -> int:
     from eval.api import predict
     from eval.predictions import PredictionWriter
-    from pisar_data.model_client import PRICES_FILE, ClientConfig, ModelClient, ResponseCache, default_cache_path, make_adapter
+    from pisar_data.cache import KeyValueCache
+    from pisar_data.model_client import PRICES_FILE, ClientConfig, ModelClient, default_cache_path, make_adapter
 
     config = ClientConfig(max_tokens=args.max_tokens, temperature=args.temperature, concurrency=args.concurrency, retries=args.retries, cache_path=args.cache)
     adapter = make_adapter(provider, name, config)
-    cache = ResponseCache(config.cache_path or default_cache_path())
+    cache = KeyValueCache(config.cache_path or default_cache_path())
     client = ModelClient(adapter, config, cache)
     if client.price is None:
         print(f"{client.name}: not in {PRICES_FILE}; cost will be reported as unknown", file=sys.stderr)

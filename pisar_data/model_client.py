@@ -4,7 +4,7 @@ The benchmark's API baselines (`pisar predict --model openai:… / anthropic:…
 extractor both go through it. A request is a system prompt, a user prompt, an optional image and an
 output format (free text, a JSON object, or JSON valid against a schema), sent to one model at one
 endpoint with one temperature and token limit. The request is fully determined by those fields; its
-SHA-256 is the key of a persistent SQLite cache, so an interrupted or repeated run never pays twice
+SHA-256 is the key of a persistent cache (``pisar_data.cache.KeyValueCache``, one SQLite file), so an interrupted or repeated run never pays twice
 for the same reply, and identical requests in flight at the same time make one call. Calls run in a
 thread pool, with the SDK's own retries plus ours (exponential backoff, or the server's longer
 ``retry-after``) on 429, 5xx and connection errors. Token counts and the cost at list price
@@ -23,7 +23,6 @@ import importlib
 import io
 import json
 import os
-import sqlite3
 import threading
 import time
 import tomllib
@@ -34,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pisar_data.cache import KeyValueCache, cache_root
 from pisar_data.errors import UserError
 
 PRICES_FILE = Path(__file__).with_name("prices.toml")
@@ -43,12 +43,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def cache_root() -> Path:
-    """``$PISAR_CACHE_DIR``, else ``~/.cache/pisar``: the model reply cache and the embedding cache."""
-    return Path(os.environ.get("PISAR_CACHE_DIR") or Path.home() / ".cache" / "pisar")
-
-
 def default_cache_path() -> Path:
+    """The reply cache: ``api-cache.sqlite`` in the project's cache root (``$PISAR_CACHE_DIR`` or ~/.cache/pisar)."""
     return cache_root() / "api-cache.sqlite"
 
 
@@ -196,6 +192,11 @@ class Reply:
     response_model: str
     latency_s: float = 0.0
 
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> Reply:
+        """The reply as ``asdict`` stored it in the cache."""
+        return cls(value["raw"], Usage(**value["usage"]), value["response_model"], value["latency_s"])
+
 
 def api_key(variable: str, given: str | None = None, *, self_hosted: bool = False) -> str:
     """The key given, else ``$variable``. A self-hosted server (an explicit base URL) may need none."""
@@ -255,36 +256,6 @@ def make_adapter(provider: str, model: str, config: ClientConfig, **options: Any
     return getattr(importlib.import_module(module), name)(model, config, **options)
 
 
-class ResponseCache:
-    """Replies by request key in one SQLite file, safe to share between threads and runs."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=60)
-        self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self._db.commit()
-
-    def get(self, key: str) -> Reply | None:
-        with self._lock:
-            found = self._db.execute("SELECT value FROM replies WHERE key = ?", (key,)).fetchone()
-        if found is None:
-            return None
-        value = json.loads(found[0])
-        return Reply(value["raw"], Usage(**value["usage"]), value["response_model"], value["latency_s"])
-
-    def put(self, key: str, reply: Reply) -> None:
-        value = json.dumps({"raw": reply.raw, "usage": asdict(reply.usage), "response_model": reply.response_model, "latency_s": reply.latency_s})
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO replies (key, value) VALUES (?, ?)", (key, value))
-            self._db.commit()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
 def encode_image(image: Any, max_side: int) -> bytes | None:
     """PNG bytes of an image (PIL image or a ``datasets`` ``{"bytes": ...}`` dict), downscaled to ``max_side``."""
     if image is None:
@@ -335,7 +306,7 @@ class ClientStats:
 class ModelClient:
     """Requests to one model through an adapter, the cache and the retry policy."""
 
-    def __init__(self, adapter: SdkAdapter, config: ClientConfig, cache: ResponseCache, sleep: Callable[[float], None] | None = None):
+    def __init__(self, adapter: SdkAdapter, config: ClientConfig, cache: KeyValueCache, sleep: Callable[[float], None] | None = None):
         self.adapter = adapter
         self.config = config
         self.cache = cache
@@ -392,7 +363,7 @@ class ModelClient:
         if cached is not None:
             with self._lock:
                 self.stats.cache_hits += 1
-            return cached, True
+            return Reply.from_dict(cached), True
 
         def timed_call() -> Reply:
             with self._lock:
@@ -412,7 +383,7 @@ class ModelClient:
             if status == 400 and "temperature" in str(error):
                 hint = f" (mark the model `temperature = false` in {PRICES_FILE})"
             raise UserError(f"{self.name}: request for {what} failed: {kind}: {error}{hint}") from error
-        self.cache.put(key, reply)
+        self.cache.put(key, asdict(reply))
         with self._lock:
             self.stats.paid_usd += cost_usd(self.price, reply.usage) or 0.0
             self.stats.usage += reply.usage

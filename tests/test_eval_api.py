@@ -11,8 +11,9 @@ from conftest import toy_rows
 from fake_model_server import FakeServer
 
 from eval.api import JSON_SCHEMA, build_request, predict
+from pisar_data.cache import KeyValueCache
 from pisar_data.errors import UserError
-from pisar_data.model_client import ClientConfig, ModelClient, ResponseCache, make_adapter
+from pisar_data.model_client import ClientConfig, ModelClient, make_adapter
 from pisar_data.task import user_prompt
 
 ANSWER = {"action": "uninstalled the app", "rationale": "it logs me out every time"}
@@ -31,7 +32,7 @@ def _server(provider, **failures):
 def _client(provider, server, tmp_path, model=None, config=CONFIG, sleeps=None):
     """A client on ``server`` whose waits are appended to ``sleeps`` instead of slept."""
     adapter = make_adapter(provider, model or MODELS[provider], config, http_client=server.client(), key="test-key")
-    return ModelClient(adapter, config, ResponseCache(tmp_path / "cache.sqlite"), sleep=(sleeps if sleeps is not None else []).append)
+    return ModelClient(adapter, config, KeyValueCache(tmp_path / "cache.sqlite"), sleep=(sleeps if sleeps is not None else []).append)
 
 
 @pytest.mark.parametrize("provider", MODELS)

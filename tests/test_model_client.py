@@ -8,13 +8,13 @@ import json
 import pytest
 from fake_model_server import FakeServer, user_text
 
+from pisar_data.cache import KeyValueCache
 from pisar_data.errors import UserError
 from pisar_data.model_client import (
     JSON_OBJECT,
     TEXT,
     ClientConfig,
     ModelClient,
-    ResponseCache,
     json_schema_format,
     make_adapter,
     model_price,
@@ -32,7 +32,7 @@ def echo(body: dict) -> str:
 def _client(provider, server, tmp_path, model=None, config=CONFIG, sleeps=None, **options):
     """A client on ``server`` whose waits are appended to ``sleeps`` instead of slept."""
     adapter = make_adapter(provider, model or PROVIDERS[provider], config, http_client=server.client(), key="test-key", **options)
-    return ModelClient(adapter, config, ResponseCache(tmp_path / "cache.sqlite"), sleep=(sleeps if sleeps is not None else []).append)
+    return ModelClient(adapter, config, KeyValueCache(tmp_path / "cache.sqlite"), sleep=(sleeps if sleeps is not None else []).append)
 
 
 def _ask(client, prompts, output=SCHEMA):

@@ -31,13 +31,13 @@ from typing import Any
 
 from curation.extractors import Drop, Extraction, Extractor, Progress, ReviewInput
 from curation.recipe import load_config
+from pisar_data.cache import KeyValueCache
 from pisar_data.errors import UserError
 from pisar_data.hashing import sha256_file
 from pisar_data.model_client import (
     PROVIDERS,
     ClientConfig,
     ModelClient,
-    ResponseCache,
     Usage,
     cost_usd,
     default_cache_path,
@@ -223,7 +223,7 @@ class LlmExtractor:
                               retries=settings.retries, sdk_max_retries=0, timeout_s=settings.timeout_s)
         adapter = make_adapter(settings.provider, settings.model, config, base_url=settings.base_url or None,
                                key_variable=settings.api_key_env or None, http_client=http_client)
-        self.client = ModelClient(adapter, config, ResponseCache(Path(settings.cache) if settings.cache else default_cache_path()), sleep=sleep)
+        self.client = ModelClient(adapter, config, KeyValueCache(Path(settings.cache) if settings.cache else default_cache_path()), sleep=sleep)
         self.fallbacks = 0
         self.used = Usage()  # tokens of every reply the extraction used, cached or not
 
