@@ -12,9 +12,7 @@ from pisar_data.model_client import OutputFormat, Reply, Request, SdkAdapter, Us
 
 class AnthropicAdapter(SdkAdapter):
     provider = "anthropic"
-    sdk = "anthropic"
     client_class = "Anthropic"
-    key_variable = "ANTHROPIC_API_KEY"
 
     def wire_format(self, output: OutputFormat) -> dict[str, Any] | None:
         if output.kind == "json_schema":

@@ -209,25 +209,25 @@ def api_key(variable: str, given: str | None = None, *, self_hosted: bool = Fals
 
 
 class SdkAdapter:
-    """What the two adapters share: an official SDK client (``sdk.<client_class>``) whose errors are
-    ``sdk.APIStatusError`` (with the HTTP status and headers) and ``sdk.APIConnectionError``.
+    """What the two adapters share: the provider's official SDK (the module named ``provider``) and its
+    client class ``client_class``, whose errors are ``APIStatusError`` (with the HTTP status and
+    headers) and ``APIConnectionError``; the key in ``$<PROVIDER>_API_KEY`` unless ``key_variable``
+    names another variable.
 
-    A subclass names its ``provider``, ``sdk``, ``client_class`` and ``key_variable`` and implements
-    ``wire_format`` and ``call``. ``base_url`` None means the SDK's default (its ``*_BASE_URL``
-    variable, else the provider itself); an explicit one is a self-hosted or proxy endpoint.
+    A subclass names its ``provider`` and ``client_class`` and implements ``wire_format`` and ``call``.
+    ``base_url`` None means the SDK's default (its ``<PROVIDER>_BASE_URL`` variable, else the provider
+    itself); an explicit one is a self-hosted or proxy endpoint.
     """
 
     provider: str
-    sdk: str
     client_class: str
-    key_variable: str
 
     def __init__(self, model: str, config: ClientConfig, *, base_url: str | None = None, key: str | None = None,
                  key_variable: str | None = None, http_client: Any = None):
         self.model = model
-        self._sdk = importlib.import_module(self.sdk)
+        self._sdk = importlib.import_module(self.provider)
         self.client = getattr(self._sdk, self.client_class)(
-            api_key=api_key(key_variable or self.key_variable, key, self_hosted=base_url is not None),
+            api_key=api_key(key_variable or f"{self.provider.upper()}_API_KEY", key, self_hosted=base_url is not None),
             base_url=base_url, max_retries=config.sdk_max_retries, timeout=config.timeout_s, http_client=http_client,
         )
         self.base_url = str(self.client.base_url)  # in the cache key

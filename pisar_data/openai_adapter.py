@@ -14,9 +14,7 @@ from pisar_data.model_client import OutputFormat, Reply, Request, SdkAdapter, Us
 
 class OpenAIAdapter(SdkAdapter):
     provider = "openai"
-    sdk = "openai"
     client_class = "OpenAI"
-    key_variable = "OPENAI_API_KEY"
 
     def wire_format(self, output: OutputFormat) -> dict[str, Any] | None:
         if output.kind == "json_schema":

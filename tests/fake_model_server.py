@@ -16,33 +16,17 @@ ANTHROPIC_USAGE = {"input_tokens": 1000, "output_tokens": 50, "cache_read_input_
 
 
 def openai_response(body: dict, text: str) -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body["model"] + "-2026-04-23",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": OPENAI_USAGE,
-        },
-    )
+    """A Chat Completions answer, from a dated snapshot of the model asked for."""
+    choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+    return httpx.Response(200, json={"id": "chatcmpl-1", "object": "chat.completion", "created": 0,
+                                     "model": body["model"] + "-2026-04-23", "choices": [choice], "usage": OPENAI_USAGE})
 
 
 def anthropic_response(body: dict, text: str) -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": "msg_1",
-            "type": "message",
-            "role": "assistant",
-            "model": body["model"],
-            "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": ANTHROPIC_USAGE,
-        },
-    )
+    """A Messages answer."""
+    return httpx.Response(200, json={"id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
+                                     "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                                     "stop_sequence": None, "usage": ANTHROPIC_USAGE})
 
 
 RESPONSES = {"openai": openai_response, "anthropic": anthropic_response}

@@ -118,9 +118,9 @@ class LlmSettings:
     api_key_env: str = ""
     concurrency: int = 4
     retries: int = 6
+    timeout_s: float = 300.0
     temperature: float = 0.0
     max_tokens: int = 2048
-    timeout_s: float = 300.0
     cache: str = ""
 
     def __post_init__(self):
