@@ -320,6 +320,11 @@ class ModelClient:
     def name(self) -> str:
         return f"{self.adapter.provider}:{self.adapter.model}"
 
+    @property
+    def temperature(self) -> float | None:
+        """The temperature sent: none to a model that rejects one (``temperature = false`` in prices.toml)."""
+        return None if self.price is not None and not self.price.temperature else self.config.temperature
+
     def request(self, *, system: str, prompt: str, image_png: bytes | None = None, output: OutputFormat = TEXT) -> Request:
         """The request with this client's endpoint, model and decoding settings."""
         return Request(
@@ -330,7 +335,7 @@ class ModelClient:
             prompt=prompt,
             image_png=image_png,
             output_format=self.adapter.wire_format(output),
-            temperature=None if self.price is not None and not self.price.temperature else self.config.temperature,
+            temperature=self.temperature,
             max_tokens=self.config.max_tokens,
         )
 

@@ -269,6 +269,7 @@ def test_the_extract_stage_runs_the_llm_extractor_end_to_end_and_resumes_from_th
     assert counts["extractor"] == "llm" and counts["extractor_version"].startswith("prompt-")
     assert (counts["calls"], counts["cache_hits"], counts["fallbacks"]) == (16, 0, len(garbled))
     assert counts["endpoint"] == "http://localhost:8000/v1/" and counts["model"] == "Qwen/Qwen3-8B"
+    assert (counts["temperature"], counts["max_tokens"]) == (0.0, 2048)
     assert (counts["input_tokens"], counts["output_tokens"]) == (16 * 800, 16 * 50)
     assert counts["cost_usd"] == counts["paid_usd"] == "unknown (model not in pisar_data/prices.toml)"
     assert counts["in"] == 16 and counts["out"] == tuples.height

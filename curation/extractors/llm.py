@@ -255,6 +255,8 @@ class LlmExtractor:
             "endpoint": client.adapter.base_url,
             "model": client.adapter.model,
             "guidelines_sha256": self.guidelines_sha256,
+            "temperature": "not sent (the model takes none)" if client.temperature is None else client.temperature,
+            "max_tokens": client.config.max_tokens,
             "calls": client.stats.calls,
             "cache_hits": client.stats.cache_hits,
             "fallbacks": self.fallbacks,
