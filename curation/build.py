@@ -43,7 +43,8 @@ FUNNEL = (
     ("OPeRA tuples (with rationale)", "opera_tuples"),
     ("tuples with personas", "tuples"),
     ("anchored to a screen", "anchored"),
-    ("selected", "rows"),
+    ("selected", "selected"),
+    ("after removing train near-duplicates of test/validation", "rows"),
 )
 
 VERSIONED_PACKAGES = (

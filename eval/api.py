@@ -11,15 +11,9 @@ from functools import partial
 from typing import Any
 
 from pisar_data.model_client import ModelClient, Request, cost_usd, encode_image, json_schema_format
-from pisar_data.task import build_messages, parse_prediction
+from pisar_data.task import ANSWER_SCHEMA, build_messages, parse_prediction
 
-JSON_SCHEMA = {
-    "type": "object",
-    "properties": {"action": {"type": "string"}, "rationale": {"type": "string"}},
-    "required": ["action", "rationale"],
-    "additionalProperties": False,
-}
-PREDICTION_FORMAT = json_schema_format("prediction", JSON_SCHEMA)
+PREDICTION_FORMAT = json_schema_format("prediction", ANSWER_SCHEMA)
 
 
 def build_request(row: dict[str, Any], client: ModelClient) -> Request:
@@ -39,6 +33,7 @@ def predict_row(client: ModelClient, row: dict[str, Any]) -> dict[str, Any]:
     prediction = parse_prediction(reply.raw)
     return {
         "id": row["id"],
+        "action_type": prediction.action_type,
         "action": prediction.action,
         "rationale": prediction.rationale,
         "raw": reply.raw,

@@ -10,13 +10,13 @@ import pytest
 from conftest import toy_rows
 from fake_model_server import FakeServer
 
-from eval.api import JSON_SCHEMA, build_request, predict
+from eval.api import build_request, predict
 from pisar_data.cache import KeyValueCache
 from pisar_data.errors import UserError
 from pisar_data.model_client import ClientConfig, ModelClient, make_adapter
-from pisar_data.task import user_prompt
+from pisar_data.task import ANSWER_SCHEMA, user_prompt
 
-ANSWER = {"action": "uninstalled the app", "rationale": "it logs me out every time"}
+ANSWER = {"action_type": "uninstall", "action": "uninstalled the app", "rationale": "it logs me out every time"}
 CONFIG = ClientConfig(concurrency=2, retries=2, sdk_max_retries=0, backoff_s=2.0)
 ANSWERS = {  # Anthropic's answer comes in a code fence: the task's parser is tolerant
     "openai": lambda body: json.dumps(ANSWER),
@@ -42,7 +42,7 @@ def test_success_sends_image_prompt_and_json_format(provider, tmp_path):
     client = _client(provider, server, tmp_path)
     records = list(predict(client, rows))
     assert [r["id"] for r in records] == [r["id"] for r in rows]  # input order, despite the thread pool
-    assert all((r["action"], r["rationale"]) == (ANSWER["action"], ANSWER["rationale"]) for r in records)
+    assert all({k: r[k] for k in ANSWER} == ANSWER for r in records)
     assert {r["model"] for r in records} == {f"{provider}:{MODELS[provider]}"}
     body = server.requests[0]
     assert "temperature" not in body  # both reference models reject it (prices.toml: temperature = false)
@@ -51,13 +51,13 @@ def test_success_sends_image_prompt_and_json_format(provider, tmp_path):
         assert image["image_url"]["url"].startswith("data:image/png;base64,")
         png = base64.b64decode(image["image_url"]["url"].split(",", 1)[1])
         assert body["response_format"] == build_request(rows[0], client).output_format  # what is sent is what the cache key holds
-        assert body["response_format"]["json_schema"] == {"name": "prediction", "strict": True, "schema": JSON_SCHEMA}
+        assert body["response_format"]["json_schema"] == {"name": "prediction", "strict": True, "schema": ANSWER_SCHEMA}
         assert body["messages"][0]["role"] == "system"
     else:
         image, _ = body["messages"][0]["content"]
         png = base64.b64decode(image["source"]["data"])
         assert body["output_config"]["format"] == build_request(rows[0], client).output_format
-        assert body["output_config"]["format"] == {"type": "json_schema", "schema": JSON_SCHEMA}
+        assert body["output_config"]["format"] == {"type": "json_schema", "schema": ANSWER_SCHEMA}
         assert "JSON" in body["system"]
     assert png.startswith(b"\x89PNG")
     sent = [(b["messages"][-1]["content"][-1]["text"]) for b in server.requests]
@@ -171,7 +171,7 @@ def test_openai_through_the_cli_resumes_and_never_pays_twice(built_dataset_dir, 
 
     from pisar_data import load_dataset
     from pisar_data.cli import main
-    from pisar_data.task import user_prompt
+    from pisar_data.task import ANSWER_SCHEMA, user_prompt
 
     server = _server("openai", failures=1)
     real_client = openai.OpenAI
