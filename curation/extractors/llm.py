@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,9 @@ def read_reply(raw: str, review: ReviewInput, model: str) -> Extraction | Drop |
     if not isinstance(reply, dict) or set(reply) != set(properties):
         return None
     for key, spec in properties.items():
-        if not isinstance(reply[key], bool if spec["type"] == "boolean" else str) or reply[key] not in spec.get("enum", [reply[key]]):
+        if not isinstance(reply[key], bool if spec["type"] == "boolean" else str):
+            return None
+        if "enum" in spec and reply[key] not in spec["enum"]:
             return None
     if not reply["keep"]:
         return Drop(reply["drop_reason"]) if reply["drop_reason"] != "none" else None
@@ -205,7 +208,8 @@ class LlmExtractor:
 
     name = "llm"
 
-    def __init__(self, settings: LlmSettings, fallback: Extractor, *, http_client: Any = None, sleep=None):
+    def __init__(self, settings: LlmSettings, fallback: Extractor, *, http_client: Any = None,
+                 sleep: Callable[[float], None] | None = None):
         self.settings = settings
         self.fallback = fallback
         try:
