@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pisar_data.leakage (MinHash, datasketch) is imported only w
 # The paper's results on its 661-row test slice, compared with ours (not recomputed here).
 # `aliases` say which models of a run stand for a paper row: regular expressions matched against a
 # predictions file's whole model label, ignoring case. An API row takes the model id and its dated
-# snapshots (as eval/prices.toml does); an SFT row takes a `pisar train` run, labelled
+# snapshots (as pisar_data/prices.toml does); an SFT row takes a `pisar train` run, labelled
 # `run:FOLDER` by `pisar predict`, whose folder name contains the recipe name.
 REFERENCE = [
     {"model": "Qwen3-VL-8B-Instruct", "setting": "LoRA SFT on PiSAR train", "mean": 0.783, "share_ge_0_7": 0.79, "share_ge_0_7_text": "79%", "aliases": [r"run:.*qwen3-vl-8b.*"]},
@@ -84,7 +84,7 @@ def _is_number(value: Any) -> bool:
 def _costs(records: list[dict[str, Any]]) -> tuple[float | None, float | None, int]:
     """(list price of all the predictions, price of the requests actually sent, unpriced rows).
 
-    Only API records carry `cost_usd` (null when the model is not in eval/prices.toml), so a file
+    Only API records carry `cost_usd` (null when the model is not in pisar_data/prices.toml), so a file
     without any has no cost at all. A reply served from the response cache (`cached: true`) was not
     paid again. One unpriced row makes a total unknown (null) rather than a partial sum.
     """

@@ -84,8 +84,8 @@ def _check_caches(args) -> None:
 
 
 def _scorer(model: str | None, args):
-    from eval.api import cache_root
     from eval.semsim import SemSimScorer
+    from pisar_data.cache import cache_root
 
     return SemSimScorer(model, cache_dir=None if args.no_embedding_cache else (args.embedding_cache or cache_root()))
 
@@ -110,7 +110,7 @@ def predict(argv: list[str]) -> int:
     parser.add_argument("--chunk-size", type=int, default=64, help="local models: rows generated between writes to --out")
     parser.add_argument("--concurrency", type=int, default=4, help="API models: parallel requests")
     parser.add_argument("--max-tokens", type=int, default=2048, help="API models: output limit (reasoning tokens count against it)")
-    parser.add_argument("--temperature", type=float, default=0.0, help="API models that accept a temperature (see eval/prices.toml)")
+    parser.add_argument("--temperature", type=float, default=0.0, help="API models that accept a temperature (see pisar_data/prices.toml)")
     parser.add_argument("--retries", type=int, default=4, help="API models: our retries on 429/5xx after the SDK's own")
     parser.add_argument("--cache", type=Path, help="API reply cache (SQLite); default $PISAR_CACHE_DIR or ~/.cache/pisar/api-cache.sqlite")
     parser.add_argument("--embedding-model", help="knn: sentence-transformers model (default all-MiniLM-L6-v2, offline)")
@@ -160,36 +160,32 @@ def _predict_knn(args) -> int:
 
 def _predict_api(args, provider: str, name: str) -> int:
     from eval.ablation import label as ablated
-    from eval.api import PRICES_FILE, ApiConfig, ApiPredictor, ResponseCache, default_cache_path
+    from eval.api import predict
     from eval.predictions import PredictionWriter
-    from pisar_data.task import parse_prediction
+    from pisar_data.cache import KeyValueCache
+    from pisar_data.model_client import PRICES_FILE, ClientConfig, ModelClient, default_cache_path, make_adapter
 
-    config = ApiConfig(max_tokens=args.max_tokens, temperature=args.temperature, concurrency=args.concurrency, retries=args.retries, cache_path=args.cache)
-    if provider == "openai":
-        from eval.openai_adapter import OpenAIAdapter as Adapter
-    else:
-        from eval.anthropic_adapter import AnthropicAdapter as Adapter
-    adapter = Adapter(name, config)
-    cache = ResponseCache(config.cache_path or default_cache_path())
-    predictor = ApiPredictor(adapter, config, cache)
-    if predictor.price is None:
-        print(f"{predictor.name}: not in eval/prices.toml; cost will be reported as unknown", file=sys.stderr)
-    label = ablated(predictor.name, args.ablate)
+    config = ClientConfig(max_tokens=args.max_tokens, temperature=args.temperature, concurrency=args.concurrency, retries=args.retries, cache_path=args.cache)
+    adapter = make_adapter(provider, name, config)
+    cache = KeyValueCache(config.cache_path or default_cache_path())
+    client = ModelClient(adapter, config, cache)
+    if client.price is None:
+        print(f"{client.name}: not in {PRICES_FILE}; cost will be reported as unknown", file=sys.stderr)
+    label = ablated(client.name, args.ablate)
     rows = _load_split(args.data, args.split, images=True, limit=args.limit)
     try:
         with PredictionWriter(args.out, label) as writer:
             pending = _pending(rows, writer.done)
             progress, task = _progress(len(pending), label)
             with progress:
-                for record in predictor.predict(_adapter_rows(pending, args.ablate)):
-                    # The type read from the reply, unless the predictor's record already carries one.
-                    writer.write({"action_type": parse_prediction(record["raw"]).action_type, **record, "model": label})
+                for record in predict(client, _adapter_rows(pending, args.ablate)):
+                    writer.write({**record, "model": label})
                     progress.advance(task)
     finally:
         cache.close()
-        stats = predictor.stats
-        paid = f"${stats.paid_usd:.4f}" if predictor.price is not None else f"unknown (model not in {PRICES_FILE.name})"
-        print(f"{predictor.name}: {stats.calls} API calls, {stats.cache_hits} cache hits, paid this run {paid} (cache: {cache.path})")
+        stats = client.stats
+        paid = f"${stats.paid_usd:.4f}" if client.price is not None else f"unknown (model not in {PRICES_FILE.name})"
+        print(f"{client.name}: {stats.calls} API calls, {stats.cache_hits} cache hits, paid this run {paid} (cache: {cache.path})")
     return 0
 
 

@@ -24,20 +24,24 @@ Drop reasons (table ``extract_drops``): ``too_short`` (fewer than ``min_words`` 
 ``non_latin_script`` (the cues are English), ``no_rationale`` (no specific sentence: "good game",
 "worst app ever"), ``rationale_too_short`` (fewer than ``min_rationale_words`` words survive cleaning).
 
-An LLM extractor can plug in behind the ``Extractor`` protocol (``extractor = "llm"`` is reserved
-for it; it is not implemented yet and the default never needs the network).
+``extractor = "llm"`` sends each review to a chat model instead (``curation/extractors/llm.py``,
+settings in the recipe's ``[extract.llm]`` table), with this extractor as its fallback; the default
+never needs the network.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
 from curation.extractors import Drop, Extraction, Extractor, Progress, ReviewInput
+from curation.extractors.llm import LlmExtractor, LlmSettings
 from curation.stages import BuildContext, StageResult, Tables
+from pisar_data.errors import UserError
 from pisar_data.schema import ACTION_TYPES
 
 NAME = "extract"
@@ -47,13 +51,15 @@ NAME = "extract"
 class Config:
     """Rule-based extraction parameters (the reference recipe's values are the defaults).
 
-    extractor: "rules" (the deterministic default). Other names are reserved for plug-in extractors.
+    extractor: "rules" (the deterministic default) or "llm" (a chat model; these rules are its fallback).
     min_words: reviews shorter than this (words, title included) carry no usable reason: "good app".
     min_rationale_words: a cleaned rationale needs at least this many words to be credible.
     max_rationale_chars: rationales are cut at a sentence boundary near this length (a typical
         store-review reason fits in 2-3 sentences; longer text dilutes anchoring).
     min_latin_share: share of letters that must be Latin script (the cue lexicon is English).
     use_title: prepend the review title (App Store) as its own sentence.
+    llm: the ``[extract.llm]`` table: endpoint, model and decoding of the LLM extractor
+        (``curation.extractors.llm.LlmSettings`` documents each key).
     """
 
     extractor: str = "rules"
@@ -62,10 +68,16 @@ class Config:
     max_rationale_chars: int = 400
     min_latin_share: float = 0.6
     use_title: bool = True
+    llm: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.extractor != "rules":
-            raise ValueError(f"extractor: unknown extractor {self.extractor!r}; expected 'rules' (an LLM extractor is not implemented yet)")
+        if self.extractor not in ("rules", "llm"):
+            raise ValueError(f"extractor: unknown extractor {self.extractor!r}; expected 'rules' or 'llm'")
+        if self.extractor == "llm" or self.llm:
+            try:
+                LlmSettings.from_table(self.llm, "llm")
+            except UserError as error:
+                raise ValueError(str(error)) from None  # the recipe reader adds the file and [extract]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -341,6 +353,8 @@ class RuleExtractor:
 
 
 def make_extractor(config: Config) -> Extractor:
+    if config.extractor == "llm":
+        return LlmExtractor(LlmSettings.from_table(config.llm, "llm"), fallback=RuleExtractor(config))
     return RuleExtractor(config)
 
 
