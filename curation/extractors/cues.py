@@ -26,6 +26,8 @@ _ELSEWHERE = (
     r"(?:apps?|applications?|platforms?|services?|sites?|websites?|options?|tools?|programs?|games?|banks?|providers?|company|one)"
 )
 # A named alternative: a capitalised word (not a pronoun or sentence word) or a common lower-case spelling.
+# Verbs that follow "I'm going to" when it is not a destination ("I'm going to cancel").
+_VERBS = "cancel|delete|uninstall|remove|try|give|stop|use|pay|leave|write|keep|report|contact|call|email|wait|see|have|be|do|get|make|buy|switch|change|update|need|find|look|say|start|continue|rate|sell|order|go"
 _NAME = r"(?-i:(?!I\b|It\b|The\b|This\b|My\b)[A-Z][\w.&+'-]*(?:\s+(?-i:[A-Z][\w.&+'-]*)){0,2})"
 
 # (action_type, triggers, pattern, flags). The pattern is tried only on sentences holding one of the
@@ -52,10 +54,13 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     ("switch_app", ("look", "search", "seek", "shop", "elsewhere", "alternative"),
      r"\b(?:look(?:ing)?|search(?:ing)?|seek(?:ing)?|shop(?:ping)?)\s+(?:around\s+)?(?:for|into|at)\s+(?:an?\s+|some\s+|other\s+)?(?:alternatives?|replacements?|" + _ELSEWHERE + r")"
      r"|\b(?:look(?:ing)?|go(?:ing)?|shop(?:ping)?|tak(?:e|ing) (?:my|our) (?:business|money))\s+elsewhere\b|\bseeking alternatives?\b", ""),
+    ("switch_app", ("going to", "moving to", "heading to", "headed to", "going back", "moving back"),
+     r"\b(?:i'?m|i am|we'?re|we are|im)\s+(?:now\s+)?(?:going|moving|heading|headed)\s+(?:back\s+)?(?:over\s+)?to\s+(?P<target>(?!(?:" + _VERBS + r")\b)[\w.&+'-]+(?:\s+[\w.&+'-]+)?)\s*[.!]*$", "target"),
     ("switch_app", ("thank", "opt"), r"\bthank (?:god|goodness|heavens) for\s+(?P<target>" + _NAME + r")|\bopt(?:ed|ing)? for\s+(?P<target2>" + _ELSEWHERE + r"|more\s+\w+\s+platforms|" + _NAME + r")", "target"),
     # uninstall
     ("uninstall", ("uninstal", "un-instal"), r"\bun-?install\w*\b", ""),
     ("uninstall", ("delet", "remov", "trash"), r"\b(?:delet(?:e|ed|es|ing)|remov(?:e|ed|es|ing)|trash(?:ed|ing)?)\s+" + _APP_OBJECT + r"(?!\s+(?:and|&)\s+re)", ""),
+    ("uninstall", ("delet", "remov", "uninstal"), r"\b(?:delet(?:e|ed|ing)|remov(?:e|ed|ing)|uninstall(?:ed|ing)?)\s+(?P<app>" + _NAME + r")", "app"),
     ("uninstall", ("rid of",), r"\b(?:got|get(?:ting)?) rid of (?:the|this) (?:app|game)\b", ""),
     ("uninstall", ("delet", "remov", "gone"), r"^(?:delet(?:ed|ing)|remov(?:ed|ing))\b|\bremov(?:ed|ing) (?:it )?from my (?:phone|device|ipad|iphone|tablet)", ""),
     # stop_using
@@ -85,6 +90,7 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     ("contact_support", ("my ", "response", "reply", "respond", "answer"),
      r"\b(?:responded|reply|replied|response|respond|answer(?:ed)?)\s+(?:back\s+)?to\s+my\s+(?:e-?mails?|messages?|tickets?|complaints?|requests?|questions?|calls?)\b"
      r"|\bmy (?:e-?mails?|tickets?|complaints?|calls?) (?:to|went|go|were|was|have|has)\b|\bwaiting\s+(?:\w+\s+){0,4}for\s+(?:a|their|any|an)\s+(?:response|reply|answer)\b", ""),
+    ("contact_support", ("got back", "get back", "gotten back"), r"\b(?:got|get|gotten)\s+back\s+(?:to|with)\s+(?:me|us)\b", ""),
     ("contact_support", ("tr",), r"\btr(?:y|ied|ying)\s+to\s+(?:contact|reach|call|email|e-mail|get (?:a )?hold of|talk to|send (?:feedback|a message)|report|get help)\b", ""),
     # update
     ("update", ("install", "download"), r"\bre-?install\w*\b|\bre-?download\w*\b|\bdownload(?:ed)? (?:it|the app|the game) again\b|\binstall(?:ed)? (?:it|the app) again\b", "reinstall"),
@@ -107,7 +113,7 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     # recommend
     ("recommend", ("recom", "suggest"), r"\brecom+end(?:ed|s|ing|able)?\b(?!\s+(?:this|the|that|a)\s+seller)|\bsuggest(?:ed|ing)?\s+(?:this|it|the app|everyone|anyone|you|to)\b|\bwould suggest\b", ""),
     ("recommend", ("must", "should", "need", "have to", "gotta", "got to"),
-     r"\bmust[- ]?(?:have|try|download|get)s?\b|\b(?:you|everyone|everybody|anyone|anybody|people|u)\s+(?:should|need|needs|must|have to|gotta|got to)\s+(?:to\s+)?(?:get|download|have|try|use|install)\b", ""),
+     r"\bmust[- ]?(?:have|try|download|get)s?\b|\b(?:is|it'?s)\s+a\s+must\b|\b(?:you|everyone|everybody|anyone|anybody|people|u)\s+(?:should|need|needs|must|have to|gotta|got to)\s+(?:to\s+)?(?:get|download|have|try|use|install)\b", ""),
     ("recommend", ("get", "download", "try", "install", "grab", "cop", "give it", "check", "regret"),
      r"^(?:just\s+|so\s+|go\s+|definitely\s+|seriously\s+)?(?:get|download|try|install|grab|cop)\s+(?:it|this|the app|this app|one|the)\b|\b(?:download|get|try)\s+(?:it|this app|" + _NAME + r")\s+(?:now|today|right now)\b"
      r"|\bgive (?:it|this|them) a (?:try|shot|go)\b|\bcheck (?:it|this) out\b|\byou won'?t regret\b", ""),
@@ -117,7 +123,7 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     # keep_using
     ("keep_using", ("been", "been with"),
      r"\b(?:i'?ve|we'?ve|i have|we have|have|i|we)?\s*been\s+(?:\w+\s+)?(?:using|playing|with|on|a (?:\w+\s+)?(?:user|customer|member|subscriber))\b[^.!?]{0,40}?\b(?:for|since|over)\b", ""),
-    ("keep_using", ("used",), r"(?:\b(?:i|we)\s*(?:'ve|have)?\s+|^)used\s+(?:it|this|this app|the app|them|\w+)\s+(?:for|since|in)\s+(?:\w+\s+){0,3}?(?:years?|months?|decades?|a while|ages|forever|\d{4}|every)\b", ""),
+    ("keep_using", ("used",), r"(?:\b(?:i|we)\s*(?:'ve|have)?\s+|^)(?:used|play|played)\s+(?:it|this|this app|the app|them|\w+)\s+(?:for|since|in)\s+(?:\w+\s+){0,3}?(?:years?|months?|decades?|a while|ages|forever|\d{4}|every)\b", ""),
     ("keep_using", ("since", "user", "customer", "member", "subscriber", "fan", "player"),
      r"\b(?:user|customer|member|subscriber|fan|player)s?\s+(?:since|for\s+(?:\w+\s+){0,2}(?:years?|months?|decades?))\b|\blong[- ]?time\s+(?:user|customer|member|fan|player|subscriber)\b|\bloyal\s+(?:user|customer|fan)\b", ""),
     ("keep_using", ("use", "play"),
@@ -129,6 +135,10 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
      r"\b(?:my|our)\s+(?:\w+\s+)?go[- ]?to\b|\b(?:forced|required)\s+to\s+use\b|\b(?:have|has|had)\s+to\s+use\s+(?:it|this|this app|the app)\b", ""),
     ("keep_using", ("still", "keep", "kept", "continu", "stick", "come back", "coming back", "rely"),
      r"\b(?:still|keep|kept|continue to|will continue|'ll continue|going to keep|'ll keep|will keep)\s+(?:on\s+)?(?:using|playing|use|play|coming back)\b|\bstick(?:ing)? with (?:it|this|the app|them)\b|\bcome back to\b|\brely on (?:it|this)\b", ""),
+    ("keep_using", ("start", "using", "had"),
+     r"\bstart(?:ed|ing)?\s+using\s+(?:it|this|the app|" + _NAME + r")\s+(?:in|for|since|when|last|about|a few|over|back|at|with)\b"
+     r"|\b(?:i|we)\s+(?:was|were|am|are|'m|'re)\s+using\s+(?:it|this|this app|the app)\s+(?:to|for)\b|^using\s+(?:it|this)\s+(?:for|to|every|daily)\b"
+     r"|\b(?:enjoy|love|like)\s+using\s+(?:it|this|the app)\b|\bhad\s+(?:it|this app|the app|the (?:free|paid|premium)\s+\w+)\s+for\s+(?:\w+\s+){0,2}(?:years|months)\b", ""),
     ("keep_using", ("integral", "essential", "critical", "core"), r"\b(?:integral|essential|critical|core)\s+(?:part\s+)?(?:of|to)\s+(?:my|our)\b", ""),
 ]
 CUES: list[tuple[str, tuple[str, ...], re.Pattern, str]] = [(t, triggers, re.compile(p, re.I), flags) for t, triggers, p, flags in _CUE_TABLE]
@@ -140,6 +150,7 @@ _MODAL_WORDS = frozenset(
     "planning maybe perhaps whether i'd we'd you'd they'd he'd she'd id".split()
 )
 _CONDITION = re.compile(r"\b(?:if|unless)\b", re.I)
+_APP_CONDITION = re.compile(r"\b(?:if|unless|until|once|when)\s+(?:they|it|the app|this|the developers?|the devs|devs|you guys)\b", re.I)
 _FIRST = frozenset("i i'm im i've ive i'll ill we we've we're we'll we'd me us myself ourselves".split())
 _FIRST_OBJECT = frozenset("me us my our".split())
 _SECOND = frozenset("you you're youre you'll you've u ur yall y'all your".split())
@@ -193,8 +204,8 @@ def _actor(clause_before: str, sentence_before: str, cue: str) -> tuple[str, boo
             return "second", False
         if token in _THIRD or (token == "it" and index == len(tokens) - 1):
             return "third", False
-    if _FIRST_OBJECT & set(cue_tokens):
-        return "first", False  # "support told me", "they lost me", "my go-to"
+    if (_FIRST | _FIRST_OBJECT) & set(cue_tokens):
+        return "first", False  # "support told me", "they lost me", "my go-to", "a feature I requested"
     if tokens and _FIRST & set(_tokens(sentence_before)):
         return "first", False  # "I paid, then uninstalled": the subject carries over the clause
     if not [t for t in tokens if t not in _ELLIPTICAL_START]:
@@ -222,6 +233,8 @@ def find_candidates(sents: list[str], name_words: frozenset[str] = frozenset()) 
                     target = match.group("target") or match.groupdict().get("target2") or ""
                     if name_words & set(_tokens(target)):
                         continue  # switching to the reviewed app is not leaving it
+                if "app" in flags and not name_words & set(_tokens(match.group("app"))):
+                    continue  # "delete Goodnotes" counts in a Goodnotes review only
                 if "object" in flags and match.group("object"):
                     used = match.group("object")
                     if not (used[0].isupper() or used.lower() in name_words):
@@ -237,8 +250,9 @@ def _read(action_type: str, index: int, sentence: str, match: re.Match, flags: s
     clause_tokens = _tokens(clause_before)
     negated = "neg" not in flags and any(t in _NEGATION_WORDS or t.endswith("n't") for t in clause_tokens[-4:])
     if action_type == "recommend":
-        # "I'd recommend" is the ordinary form; only a condition makes it hypothetical.
-        hypothetical = bool(_CONDITION.search(sentence))
+        # "I'd recommend" is the ordinary form, "if you love shoes you need this app" addresses the
+        # reader; only a condition on the app makes it hypothetical ("would recommend if they fixed it").
+        hypothetical = bool(_APP_CONDITION.search(sentence))
     else:
         after = sentence[match.end():]
         following = _CLAUSE_BOUNDARY.search(after)

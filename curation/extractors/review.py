@@ -12,7 +12,7 @@ from curation.extractors import Drop, Extraction, ReviewInput
 from curation.extractors.config import Config
 from curation.extractors.cues import Candidate
 from curation.extractors.intent import genre_intent, stated_intent
-from curation.extractors.text import WORD, english_share, is_specific, latin_share, sentences, truncate
+from curation.extractors.text import WORD, content_words, english_share, is_specific, latin_share, sentences, transliterated_share, truncate
 
 ACTION_TEXT = {
     "cancel": "cancelled their subscription or order with {name}, or asked for a refund",
@@ -28,6 +28,7 @@ ACTION_TEXT = {
 _REASON_CLAUSE = re.compile(r"\b(?:because(?: of)?|since|due to)\b\s*(.+)$", re.I)
 _NON_LATIN_WORD = re.compile(r"[^\W\d_A-Za-z]+")
 MIN_ENGLISH_SHARE = 0.12  # below this share of common English words a 4+-word review is another language
+MAX_TRANSLITERATED_SHARE = 0.25  # or at or above this share of common Hindi/Indonesian/Spanish/… words
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,18 @@ def parse(review: ReviewInput, config: Config) -> ParsedReview | Drop:
         return Drop("too_short")
     if latin_share(full) < config.min_latin_share:
         return Drop("non_latin_script")
-    if n_words >= 4 and english_share(full) < MIN_ENGLISH_SHARE:
+    if n_words >= 4 and (english_share(full) < MIN_ENGLISH_SHARE or transliterated_share(full) >= MAX_TRANSLITERATED_SHARE):
         return Drop("not_english")
     name_words = frozenset(w.lower() for w in WORD.findall(review.context_name))
     return ParsedReview(review, sentences(title) if title else [], sentences(body), name_words)
 
 
-def reasons(parsed: ParsedReview, cue: Candidate | None) -> list[str]:
+def reasons(parsed: ParsedReview, cue: Candidate | None, loose: bool = False) -> list[str]:
     """The reason-carrying sentences in review order: the clause after "because" in the cue
-    sentence first, then every specific sentence (the bare statement of the action is left out)."""
+    sentence first, then every specific sentence (the bare statement of the action is left out).
+
+    ``loose``: the caller has already judged that the review gives a reason; when no sentence is
+    specific ("Too much ads"), the sentences with any content word are the reason."""
     found: list[str] = []
     all_sents = parsed.sentences
     if cue:
@@ -75,6 +79,8 @@ def reasons(parsed: ParsedReview, cue: Candidate | None) -> list[str]:
             found.append(sentence)
     if not found and parsed.title_sentences and is_specific(parsed.title_sentences[0], parsed.name_words):
         found.append(parsed.title_sentences[0])
+    if not found and loose:
+        found = [s for s in parsed.sentences if content_words(s, parsed.name_words)]
     return found
 
 

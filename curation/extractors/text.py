@@ -87,18 +87,67 @@ def latin_share(text: str) -> float:
     return sum(1 for c in letters if c.isascii()) / len(letters)
 
 
+# What a reason is made of (guidelines §4): a quality of the app, a problem with it, or something
+# else specific. Words that only say what kind of app it is ("banking", "learning languages",
+# "trails") are not a reason on their own. App-independent lists: the fitted keep model weighs them.
+QUALITY = frozenset("""
+easy easier easiest simple simpler fast faster fastest quick quicker quickly smooth smoothly seamless seamlessly secure security safe
+reliable reliability stable intuitive user-friendly friendly convenient convenience clean organized organised accurate accuracy
+efficient effortless responsive lightweight flexible customizable customisable versatile affordable cheap cheaper cheapest free
+legit authentic genuine realistic detailed informative clear straightforward uncluttered powerful robust offline helpful-ly
+difficult hard harder confusing complicated unintuitive clunky cluttered bloated slow slower sluggish laggy expensive overpriced
+pricey unreliable unstable unusable inaccurate limited intrusive invasive spammy tedious
+""".split())
+PROBLEM = frozenset("""
+crash crashes crashed crashing bug bugs buggy glitch glitches glitchy freeze freezes freezing froze frozen lag lags lagging hang hangs
+error errors fail fails failed failing failure broken broke fix fixed fixing issue issues problem problems stuck loading load loads
+ads ad adverts advertisement advertisements advertising fee fees charge charges charged charging price prices pricing cost costs
+subscription paywall refund scam scammed scammer scammers fake fraud fraudulent login logging password otp verification verify
+notification notifications sync syncing battery storage privacy location delete deleted deleting lost missing disappear disappeared
+disappears unable can't cannot won't doesn't didn't isn't wasn't couldn't wouldn't keeps kept
+""".split())
+PURPOSE = frozenset("""
+bank banking finance financial money payment payments pay paying transaction transactions transfer transfers wallet
+shop shopping buy buying sell selling store shoes sneakers items item stuff products product deals
+learn learning language languages lesson lessons study studying english spanish french german japanese korean chinese
+note notes note-taking notebook writing write organize organizing planning plan productivity
+hike hiking hikes trail trails outdoor
+chat chatting messaging message messages communication communicate team teams work workplace business office collaboration
+cricket sport sports player players match matches
+digital online mobile platform service services everyday daily life
+""".split())
+
 # The commonest English words: a review in Latin script with almost none of them is in another
-# language or transliterated ("Bhai mera download nahi ho raha hai", "Muy completo").
+# language or transliterated ("Muy completo y recibe actualizaciones"); one with many function words
+# of a language commonly transliterated in app stores is, too ("Bhai mera download nahi ho raha hai").
 _ENGLISH = frozenset("""
-the a an and or but is are was were be been it its this that i my me we you your they he she to of in on for with at by from
-not no so very good app game have has had do does did can can't cannot will would all just like love nice great best bad
-too much more please use using work works working when what how why there here one get got make only also than
+the a an and or but is are was were be been being it its it's this that these those i i'm i've my me we our you your they them he
+she his her to of in on for with at by from as not no yes so very too much more most all any some just like love nice great best
+good bad better worse worst app apps game games have has had do does did done can can't cannot could will would should won't
+don't doesn't didn't isn't wasn't please use using used work works working worked when what how why where who there here one get
+got make made only also than then now even still again ever never always really well new old time day thing things way lot
+update fix problem issue support help easy fast slow free money account phone after before because if about out up down
+need want know think see try tried keep give take say said go going come back every other many same first last while
+""".split())
+_TRANSLITERATED = frozenset("""
+hai hain nahi nhi nahin ka ki ke ko se ho raha rha rahi mera meri tera bhai bahut bohot bhut acha achha accha kya kar karo
+tho toh hi bhi yeh ye wo woh aur lekin sab mai mein main isme iska jab tak diya dilado bekaar bakwaas ganda
+yang dan tidak ini itu saya untuk dengan aplikasi bagus sangat sudah bisa tolong
+muy que por para con una los las pero esta este como mas bien bueno excelente gracias mejor
+não uma para com muito bom ótimo obrigado
+tres pour avec tout bien c'est mais merci
+sehr nicht und ist das mit gut danke
 """.split())
 
 
 def english_share(text: str) -> float:
     found = words(text)
     return sum(w in _ENGLISH for w in found) / len(found) if found else 0.0
+
+
+def transliterated_share(text: str) -> float:
+    found = words(text)
+    return sum(w in _TRANSLITERATED for w in found) / len(found) if found else 0.0
 
 
 def truncate(parts: list[str], limit: int) -> str:
