@@ -45,7 +45,7 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     ("cancel", ("disput", "charge"), r"\bdisput(?:e|ed|ing)\s+(?:the|a)\s+(?:charge|transaction)|\bcharge ?back\b", ""),
     ("cancel", ("return", "send", "sent"), r"\b(?:return(?:ed|ing)?|send(?:ing)?\s+back|sent\s+back)\s+(?:it|them|the\s+(?:item|order|shoes|product)|my\s+(?:item|order|shoes|product))\b", ""),
     # switch_app
-    ("switch_app", ("to ",), r"\b(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|migrat(?:e|ed|ing)|jump(?:ed|ing)?|went\s+back|go(?:ing)?\s+back|gone\s+back|head(?:ed|ing)\s+back|return(?:ed|ing)|transferr?(?:ed|ing)|went\s+over)\s+"
+    ("switch_app", ("switch", "mov", "migrat", "jump", "went back", "go back", "going back", "gone back", "head", "return", "transfer", "went over"), r"\b(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|migrat(?:e|ed|ing)|jump(?:ed|ing)?|went\s+back|go(?:ing)?\s+back|gone\s+back|head(?:ed|ing)\s+back|return(?:ed|ing)|transferr?(?:ed|ing)|went\s+over)\s+"
                              r"(?:over\s+)?(?:back\s+)?to\s+(?:using\s+)?(?P<target>" + _ELSEWHERE + r"|" + _NAME + r"|paper|pen and paper|email|e-mail)", "target"),
     ("switch_app", ("instead",), r"\b(?:use|using|used|try|trying|tried|install(?:ed)?|download(?:ed)?|got|get|prefer|buy|bought|order(?:ed)?)\s+(?:\w+\s+){0,3}?(?P<target>" + _ELSEWHERE + r"|" + _NAME + r")\s+instead\b"
                                   r"|\binstead of using (?:it|this|the app)\b", "target"),
@@ -87,11 +87,11 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     ("contact_support", ("told", "said", "replied", "responded", "answered", "got back", "informed", "assured", "helped", "promised", "advised", "says", "say"),
      r"\b(?:support|customer (?:service|care|support)|service|the team|agent|rep|representative|they|dev team|developers?)\s+(?:\w+\s+)?(?:told|said to|replied to|responded to|answered|got back to|informed|assured|helped|promised|advised)\s+(?:me|us)\b"
      r"|\b(?:support|customer service|customer care)\s+(?:says|said|say)\b", ""),
-    ("contact_support", ("my ", "response", "reply", "respond", "answer"),
+    ("contact_support", ("my e", "my ticket", "my complaint", "my call", "response", "repl", "respond", "answer"),
      r"\b(?:responded|reply|replied|response|respond|answer(?:ed)?)\s+(?:back\s+)?to\s+my\s+(?:e-?mails?|messages?|tickets?|complaints?|requests?|questions?|calls?)\b"
      r"|\bmy (?:e-?mails?|tickets?|complaints?|calls?) (?:to|went|go|were|was|have|has)\b|\bwaiting\s+(?:\w+\s+){0,4}for\s+(?:a|their|any|an)\s+(?:response|reply|answer)\b", ""),
     ("contact_support", ("got back", "get back", "gotten back"), r"\b(?:got|get|gotten)\s+back\s+(?:to|with)\s+(?:me|us)\b", ""),
-    ("contact_support", ("tr",), r"\btr(?:y|ied|ying)\s+to\s+(?:contact|reach|call|email|e-mail|get (?:a )?hold of|talk to|send (?:feedback|a message)|report|get help)\b", ""),
+    ("contact_support", ("try to", "tried to", "trying to"), r"\btr(?:y|ied|ying)\s+to\s+(?:contact|reach|call|email|e-mail|get (?:a )?hold of|talk to|send (?:feedback|a message)|report|get help)\b", ""),
     # update
     ("update", ("install", "download"), r"\bre-?install\w*\b|\bre-?download\w*\b|\bdownload(?:ed)? (?:it|the app|the game) again\b|\binstall(?:ed)? (?:it|the app) again\b", "reinstall"),
     ("update", ("cache", "data", "storage", "cookie"), r"\b(?:clear(?:ed|ing)?|wip(?:e|ed|ing)|delet(?:e|ed|ing))\s+(?:the\s+|my\s+|all\s+|its\s+)?(?:app\s+)?(?:cache|data|storage|cookies)\b", ""),
@@ -141,6 +141,7 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
      r"|\b(?:enjoy|love|like)\s+using\s+(?:it|this|the app)\b|\bhad\s+(?:it|this app|the app|the (?:free|paid|premium)\s+\w+)\s+for\s+(?:\w+\s+){0,2}(?:years|months)\b", ""),
     ("keep_using", ("integral", "essential", "critical", "core"), r"\b(?:integral|essential|critical|core)\s+(?:part\s+)?(?:of|to)\s+(?:my|our)\b", ""),
 ]
+# A cue's pattern is matched on the sentences that hold one of its triggers ("^" is a sentence start).
 CUES: list[tuple[str, tuple[str, ...], re.Pattern, str]] = [(t, triggers, re.compile(p, re.I), flags) for t, triggers, p, flags in _CUE_TABLE]
 
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?", re.I)
@@ -220,13 +221,20 @@ def _actor(clause_before: str, sentence_before: str, cue: str) -> tuple[str, boo
 def find_candidates(sents: list[str], name_words: frozenset[str] = frozenset()) -> list[Candidate]:
     """Every cue match in the review's sentences, with its context read."""
     lowered = [sentence.lower() for sentence in sents]
-    review_lower = "\n".join(lowered)
+    review = "\n".join(lowered)
     found: list[Candidate] = []
     for action_type, triggers, pattern, flags in CUES:
-        if not any(trigger in review_lower for trigger in triggers):
+        for trigger in triggers:
+            if trigger in review:
+                break
+        else:
             continue
         for index, sentence in enumerate(sents):
-            if not any(trigger in lowered[index] for trigger in triggers):
+            lower = lowered[index]
+            for trigger in triggers:
+                if trigger in lower:
+                    break
+            else:
                 continue
             for match in pattern.finditer(sentence):
                 if "target" in flags:
@@ -244,7 +252,8 @@ def find_candidates(sents: list[str], name_words: frozenset[str] = frozenset()) 
 
 
 def _read(action_type: str, index: int, sentence: str, match: re.Match, flags: str) -> Candidate:
-    before = sentence[: match.start()]
+    start, end = match.start(), match.end()
+    before = sentence[:start]
     boundaries = list(_CLAUSE_BOUNDARY.finditer(before))
     clause_before = before[boundaries[-1].end():] if boundaries else before
     clause_tokens = _tokens(clause_before)
@@ -254,10 +263,10 @@ def _read(action_type: str, index: int, sentence: str, match: re.Match, flags: s
         # reader; only a condition on the app makes it hypothetical ("would recommend if they fixed it").
         hypothetical = bool(_APP_CONDITION.search(sentence))
     else:
-        after = sentence[match.end():]
+        after = sentence[end:]
         following = _CLAUSE_BOUNDARY.search(after)
         hypothetical = (bool(_CONDITION.search(before)) or bool(_CONDITION.search(after[: following.start()] if following else after))
                         or any(t in _MODAL_WORDS for t in clause_tokens[-6:]))
     actor, imperative = _actor(clause_before, before, match.group(0))
-    return Candidate(action_type, index, match.start(), match.end(), match.group(0), negated, hypothetical,
+    return Candidate(action_type, index, start, end, match.group(0), negated, hypothetical,
                      sentence.rstrip().endswith("?"), actor, imperative, flags)

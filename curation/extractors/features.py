@@ -15,7 +15,7 @@ import re
 from curation.extractors.cues import Candidate
 from curation.extractors.review import ParsedReview
 from curation.extractors.rules import rule_accepts
-from curation.extractors.text import GENERIC, PROBLEM, PURPOSE, QUALITY, REASON_MARKER, content_words, is_specific, words
+from curation.extractors.text import GENERIC, PROBLEM, PURPOSE, QUALITY, REASON_MARKER
 
 _REQUEST = re.compile(r"\b(?:please|pls|plz|add|wish|would be (?:nice|great|better)|need(?:s)? (?:to|a|an|more)|should (?:add|have|be)|bring back|hope)\b", re.I)
 _CONTRAST = re.compile(r"\b(?:but|however|except|though|although|only (?:thing|problem|issue|complaint))\b", re.I)
@@ -35,12 +35,20 @@ def _bin(value: int, edges: tuple[int, ...]) -> str:
 
 def keep_features(parsed: ParsedReview) -> dict[str, float]:
     text = " ".join(parsed.sentences)
-    all_words = words(text)
-    specific = content_words(text, parsed.name_words)
-    quality = sum(w in QUALITY for w in specific)
-    problem = sum(w in PROBLEM for w in all_words)
-    purpose = sum(w in PURPOSE for w in specific)
-    other = len(specific) - quality - purpose - sum(w in PROBLEM for w in specific)
+    all_words = parsed.words
+    generic = problem = quality = purpose = other = 0
+    name_words = parsed.name_words
+    for w in all_words:
+        is_problem = w in PROBLEM
+        problem += is_problem
+        if w in GENERIC or len(w) < 2 or w in name_words:
+            generic += w in GENERIC
+        elif w in QUALITY:
+            quality += 1
+        elif w in PURPOSE:
+            purpose += 1
+        elif not is_problem:
+            other += 1
     rating = parsed.review.rating
     features = {
         "bias": 1.0,
@@ -49,8 +57,8 @@ def keep_features(parsed: ParsedReview) -> dict[str, float]:
         f"problem_words{_bin(problem, (0, 1, 2))}": 1.0,
         f"purpose_words{_bin(purpose, (0, 1, 2))}": 1.0,
         f"other_specific_words{_bin(other, (0, 1, 2, 4, 7))}": 1.0,
-        "rule_specific": float(any(is_specific(s, parsed.name_words) for s in parsed.sentences)),
-        "generic_share": sum(w in GENERIC for w in all_words) / max(len(all_words), 1),
+        "rule_specific": float(any(parsed.specific_sentences)),
+        "generic_share": generic / max(len(all_words), 1),
         "request": float(bool(_REQUEST.search(text))),
         "contrast": float(bool(_CONTRAST.search(text))),
         "reason_marker": float(bool(REASON_MARKER.search(text))),

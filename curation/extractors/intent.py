@@ -8,11 +8,12 @@ import re
 from curation.extractors.text import content_words
 
 _CLAUSE_END = re.compile(r"\s(?:and|but|because|since|so|when|while|until|then|which)\s", re.I)
+# (trigger, pattern): a pattern is tried on sentences holding its trigger only.
 _INTENT_PATTERNS = [
-    re.compile(r"\b(?:i|we|i'm|i am|we're|we are|was|were|been|keep|when)\s+(?:\w+\s+)?(?:trying|tried|try|attempting|attempted|wanted|want|needed|need)\s+to\s+([^.!?;,\n]{4,80})", re.I),
-    re.compile(r"\b(?:figure out how|in order) to (?:even )?([^.!?;,\n]{4,80})", re.I),
-    re.compile(r"\bwhen (?:i|we)\s+(?:try to |tried to |want to )?(?!(?:got|get|getting|was|were|am|had|have|saw|see|first|received|receive|heard)\b)([^.!?;,\n]{4,80})", re.I),
-    re.compile(r"\b(?:i|we)(?:'ve| have)? (?:been |started |start )?(?:using|used|use) (?:it|this(?: app)?|the app|\w+)(?: \w+){0,3}? (for|as|to) (?!(?:a|the past|about|over|\d+|one|two|three|four|five|several|many)\b)([^.!?;\n]{4,80})", re.I),
+    ("to ", re.compile(r"\b(?:i|we|i'm|i am|we're|we are|was|were|been|keep|when)\s+(?:\w+\s+)?(?:trying|tried|try|attempting|attempted|wanted|want|needed|need)\s+to\s+([^.!?;,\n]{4,80})", re.I)),
+    ("to ", re.compile(r"\b(?:figure out how|in order) to (?:even )?([^.!?;,\n]{4,80})", re.I)),
+    ("when", re.compile(r"\bwhen (?:i|we)\s+(?:try to |tried to |want to )?(?!(?:got|get|getting|was|were|am|had|have|saw|see|first|received|receive|heard)\b)([^.!?;,\n]{4,80})", re.I)),
+    ("us", re.compile(r"\b(?:i|we)(?:'ve| have)? (?:been |started |start )?(?:using|used|use) (?:it|this(?: app)?|the app|\w+)(?: \w+){0,3}? (for|as|to) (?!(?:a|the past|about|over|\d+|one|two|three|four|five|several|many)\b)([^.!?;\n]{4,80})", re.I)),
 ]
 
 _GENRE_INTENTS = [
@@ -31,8 +32,11 @@ _GENRE_INTENTS = [
 
 def stated_intent(sents: list[str], name: str) -> str | None:
     """What the person says they were doing ("open a thread"), or "use NAME for/to …" for a stated purpose."""
-    for pattern in _INTENT_PATTERNS:
-        for sentence in sents:
+    lowered = [sentence.lower() for sentence in sents]
+    for trigger, pattern in _INTENT_PATTERNS:
+        for sentence, lower in zip(sents, lowered, strict=True):
+            if trigger not in lower:
+                continue
             match = pattern.search(sentence)
             if match:
                 phrase = _CLAUSE_END.split(match.group(match.lastindex), maxsplit=1)[0].strip(" '\",")

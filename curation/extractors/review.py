@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from curation.extractors import Drop, Extraction, ReviewInput
 from curation.extractors.config import Config
 from curation.extractors.cues import Candidate
 from curation.extractors.intent import genre_intent, stated_intent
-from curation.extractors.text import WORD, content_words, english_share, is_specific, latin_share, sentences, transliterated_share, truncate
+from curation.extractors.text import WORD, english_share, is_specific, latin_share, sentences, specific_words, transliterated_share, truncate, words
 
 ACTION_TEXT = {
     "cancel": "cancelled their subscription or order with {name}, or asked for a refund",
@@ -37,10 +38,20 @@ class ParsedReview:
     title_sentences: list[str]
     body_sentences: list[str]
     name_words: frozenset[str]  # the app's own name: never a reason on its own
+    sentences: list[str]  # title first, then body
+    sentence_words: list[list[str]]  # text.words of each sentence
 
-    @property
-    def sentences(self) -> list[str]:
-        return self.title_sentences + self.body_sentences
+    @cached_property
+    def words(self) -> list[str]:
+        return [w for found in self.sentence_words for w in found]
+
+    @cached_property
+    def specific_sentences(self) -> list[bool]:
+        """Whether each sentence is specific (``text.is_specific``)."""
+        return [is_specific(s, self.name_words, w) for s, w in zip(self.sentences, self.sentence_words, strict=True)]
+
+    def specific(self, index: int) -> bool:
+        return self.specific_sentences[index]
 
 
 def parse(review: ReviewInput, config: Config) -> ParsedReview | Drop:
@@ -53,10 +64,15 @@ def parse(review: ReviewInput, config: Config) -> ParsedReview | Drop:
         return Drop("too_short")
     if latin_share(full) < config.min_latin_share:
         return Drop("non_latin_script")
-    if n_words >= 4 and (english_share(full) < MIN_ENGLISH_SHARE or transliterated_share(full) >= MAX_TRANSLITERATED_SHARE):
+    title_sentences = sentences(title) if title else []
+    body_sentences = sentences(body)
+    all_sentences = title_sentences + body_sentences
+    sentence_words = [words(sentence) for sentence in all_sentences]
+    found = [w for sentence in sentence_words for w in sentence]
+    if n_words >= 4 and (english_share(found) < MIN_ENGLISH_SHARE or transliterated_share(found) >= MAX_TRANSLITERATED_SHARE):
         return Drop("not_english")
-    name_words = frozenset(w.lower() for w in WORD.findall(review.context_name))
-    return ParsedReview(review, sentences(title) if title else [], sentences(body), name_words)
+    name_words = frozenset(words(review.context_name))
+    return ParsedReview(review, title_sentences, body_sentences, name_words, all_sentences, sentence_words)
 
 
 def reasons(parsed: ParsedReview, cue: Candidate | None, loose: bool = False) -> list[str]:
@@ -71,16 +87,17 @@ def reasons(parsed: ParsedReview, cue: Candidate | None, loose: bool = False) ->
         match = _REASON_CLAUSE.search(all_sents[cue.sentence])
         if match and is_specific(match.group(1), parsed.name_words):
             found.append(match.group(1))
-    cue_sentence = all_sents[cue.sentence] if cue else None
-    for sentence in parsed.body_sentences or parsed.title_sentences:
-        if sentence is cue_sentence and not is_specific(sentence.replace(cue.cue, " "), parsed.name_words):
+    n_title = len(parsed.title_sentences)
+    for index in range(n_title, len(all_sents)) if parsed.body_sentences else range(n_title):
+        sentence = all_sents[index]
+        if cue and index == cue.sentence and not is_specific(sentence.replace(cue.cue, " "), parsed.name_words):
             continue  # "Deleted the app today." states the action, not a reason
-        if is_specific(sentence, parsed.name_words) and not any(sentence in r or r in sentence for r in found):
+        if parsed.specific(index) and not any(sentence in r or r in sentence for r in found):
             found.append(sentence)
-    if not found and parsed.title_sentences and is_specific(parsed.title_sentences[0], parsed.name_words):
-        found.append(parsed.title_sentences[0])
+    if not found and n_title and parsed.specific(0):
+        found.append(all_sents[0])
     if not found and loose:
-        found = [s for s in parsed.sentences if content_words(s, parsed.name_words)]
+        found = [s for s, w in zip(all_sents, parsed.sentence_words, strict=True) if specific_words(w, parsed.name_words)]
     return found
 
 

@@ -13,6 +13,8 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200
 _REPEAT_PUNCT = re.compile(r"([!?.…])\1+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+|\n+|(?<=[a-z]\.)(?=[A-Z])")
+_DIGIT_RUN = re.compile(r"\d{3}")
+_DOUBLE_PUNCT = re.compile(r"([,;:])(?=[,;:.!?])")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 REASON_MARKER = re.compile(r"\b(?:because|since|due to|as a result|the reason|so that|which means)\b", re.I)
 
@@ -40,51 +42,77 @@ recommend recommended must ever whole life world ever thank-you
 """.split())
 
 
-def clean_text(text: str) -> str:
-    """The person's words with identifiers, emoji and noise removed."""
-    text = _URL.sub("", text)
-    text = _EMAIL.sub("", text)
-    text = _PHONE.sub("", text)
-    text = _EMOJI.sub("", text)
+def _strip_identifiers(text: str) -> str:
+    """URLs, e-mail addresses, phone numbers and emoji removed (each pass only when it can match)."""
+    if "http" in text or "www" in text:
+        text = _URL.sub("", text)
+    if "@" in text:
+        text = _EMAIL.sub("", text)
+    if _DIGIT_RUN.search(text):
+        text = _PHONE.sub("", text)
+    if not text.isascii():
+        text = _EMOJI.sub("", text)
+    return text
+
+
+def _tidy(text: str) -> str:
     text = _REPEAT_PUNCT.sub(r"\1", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.replace("’", "'").split()))
-    return re.sub(r"([,;:])(?=[,;:.!?])", "", text).strip(" -–—,;:")
+    return _DOUBLE_PUNCT.sub("", text).strip(" -–—,;:")
+
+
+def clean_text(text: str) -> str:
+    """The person's words with identifiers, emoji and noise removed."""
+    return _tidy(_strip_identifiers(text))
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in (clean_text(p) for p in _SENTENCE_SPLIT.split(text)) if s]
+    return [s for s in (_tidy(p) for p in _SENTENCE_SPLIT.split(_strip_identifiers(text))) if s]
 
 
-def normalize_word(word: str) -> str:
-    """Lower case, quotes stripped, letter runs folded ("besttt" -> "best", "sooo" -> "so")."""
-    word = word.lower().strip("'’-")
-    if _ELONGATED.search(word):
-        folded = _ELONGATED.sub(r"\1\1", word)
-        word = folded if folded in GENERIC else _ELONGATED.sub(r"\1", word)
-    return word
+_LOWER_WORD = re.compile(r"[a-z](?:[a-z'’-]*[a-z])?")
+
+
+def _fold(word: str) -> str:
+    """Letter runs folded: "besttt" -> "best", "sooo" -> "so" (a double letter is kept when that is a known word)."""
+    folded = _ELONGATED.sub(r"\1\1", word)
+    return folded if folded in GENERIC else _ELONGATED.sub(r"\1", word)
 
 
 def words(text: str) -> list[str]:
-    return [normalize_word(m.group(0)) for m in WORD.finditer(text)]
+    """Lower-case words, quotes and dashes at the ends stripped, letter runs folded."""
+    lowered = text.lower()
+    found = _LOWER_WORD.findall(lowered)
+    if _ELONGATED.search(lowered):
+        found = [_fold(w) if _ELONGATED.search(w) else w for w in found]
+    return found
 
 
 def content_words(text: str, also_generic: frozenset[str] = frozenset()) -> list[str]:
-    return [w for w in words(text) if len(w) > 1 and w not in GENERIC and w not in also_generic]
+    return specific_words(words(text), also_generic)
 
 
-def is_specific(sentence: str, also_generic: frozenset[str] = frozenset()) -> bool:
+def specific_words(found: list[str], also_generic: frozenset[str] = frozenset()) -> list[str]:
+    return [w for w in found if len(w) > 1 and w not in GENERIC and w not in also_generic]
+
+
+def is_specific(sentence: str, also_generic: frozenset[str] = frozenset(), found: list[str] | None = None) -> bool:
     """Names something beyond generic praise/abuse: two content words, or a reason marker and one.
 
-    The app's own name does not count ("nice cricket game" says nothing about Real Cricket)."""
-    found = content_words(sentence, also_generic)
-    return len(found) >= 2 or (len(found) == 1 and bool(REASON_MARKER.search(sentence)))
+    The app's own name does not count ("nice cricket game" says nothing about Real Cricket).
+    ``found``: the sentence's ``words``, when the caller has them already."""
+    content = specific_words(words(sentence) if found is None else found, also_generic)
+    return len(content) >= 2 or (len(content) == 1 and bool(REASON_MARKER.search(sentence)))
+
+
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
 
 
 def latin_share(text: str) -> float:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return 0.0
-    return sum(1 for c in letters if c.isascii()) / len(letters)
+    latin = len(_LATIN_LETTER.findall(text))
+    other = 0 if text.isascii() else len(_OTHER_LETTER.findall(text))
+    return latin / (latin + other) if latin + other else 0.0
 
 
 # What a reason is made of (guidelines §4): a quality of the app, a problem with it, or something
@@ -140,13 +168,13 @@ sehr nicht und ist das mit gut danke
 """.split())
 
 
-def english_share(text: str) -> float:
-    found = words(text)
+def english_share(found: list[str]) -> float:
+    """Share of ``found`` (a text's ``words``) that are common English words."""
     return sum(w in _ENGLISH for w in found) / len(found) if found else 0.0
 
 
-def transliterated_share(text: str) -> float:
-    found = words(text)
+def transliterated_share(found: list[str]) -> float:
+    """Share of ``found`` that are common words of a language often transliterated in app stores."""
     return sum(w in _TRANSLITERATED for w in found) / len(found) if found else 0.0
 
 
