@@ -5,11 +5,12 @@ whether it is the reviewer's own, real action (guidelines §1–2).
 
 * ``negated`` — a negation just before the cue ("I would never uninstall it", "I didn't pay");
 * ``hypothetical`` — a condition, modal or wish governs it ("if this isn't fixed I'll uninstall",
-  "I might switch", "thinking of using a different app"), or the sentence is a question;
+  "I might switch", "thinking of using a different app");
+* ``question`` — the sentence asks ("how do I cancel?");
 * ``actor`` — who does it: ``first`` ("I", "we", "my company", "made me"), ``implied`` (a
   sentence that starts with the action: "Deleted it.", "Uninstalling and moving on"), ``second``
   (advice: "you should delete it", "Don't download"), ``third`` ("my wife deleted it", "the seller
-  cancelled"), or ``none``.
+  cancelled"), ``app`` (the app itself: "this app is a must"), or ``none``.
 
 Whether a candidate counts is decided by the extractor (rules in ``rules.py``, a fitted model in
 ``hybrid.py``); which counted type wins is ``curation.extractors.PRIORITY``.
@@ -67,7 +68,7 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     ("stop_using", ("stop", "quit", "ceas"), r"\b(?:stop(?:ped)?|quit|quitting|ceas(?:e|ed))\s+(?:using|playing|ordering|buying|selling|shopping)\b", ""),
     ("stop_using", ("no longer",), r"\bno longer\s+(?:\w+\s+)?(?:use|using|play|playing|order|ordering|buy|buying|sell|selling|shop|shopping|going to use)\b", "neg"),
     ("stop_using", ("again", "anymore", "any more"),
-     r"\b(?:never|not|won'?t|will not|don'?t|do not|wo n't)\s+(?:be\s+|ever\s+|going to\s+|gonna\s+)*(?:\w+\s+)?"
+     r"\b(?:never|not|won'?t|will not|don'?t|do not|wo n't)\s+(?:be\s+|ever\s+|going to\s+|gonna\s+)*(?:[\w']+\s+){0,3}?"
      r"(?:use|using|order|ordering|buy|buying|sell|selling|shop|shopping|play|playing|download|downloading|return|returning|come back|coming back|touch)\b"
      r"[^.!?]{0,40}?\b(?:again|anymore|any more)\b|\bnever again\b", "neg"),
     ("stop_using", ("done", "gave up", "give up", "giving up", "lost me", "lost us", "losing me", "won't be back", "wont be back"),
@@ -111,7 +112,7 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     ("pay", ("in app", "in-app", "inapp", "order", "purchase", "subscription", "membership", "got my", "got the", "got a"),
      r"\bin[- ]?app purchases?\b|\bplaced (?:an|my|the|\d+) orders?\b|\bmy (?:\w+\s+)?(?:orders?|purchases?|subscription|membership)\b|\bgot (?:my|the|a) (?:new\s+)?(?:pair|shoes|order|item|package|sneakers)\b", ""),
     # recommend
-    ("recommend", ("recom", "suggest"), r"\brecom+end(?:ed|s|ing|able)?\b(?!\s+(?:this|the|that|a)\s+seller)|\bsuggest(?:ed|ing)?\s+(?:this|it|the app|everyone|anyone|you|to)\b|\bwould suggest\b", ""),
+    ("recommend", ("recom", "suggest"), r"\brecom+end(?:ed|s|ing|able)?\b(?!\s+(?:(?:this|the|that|a)\s+seller|deleting|uninstalling|removing|avoiding|staying away|against|looking))|\bsuggest(?:ed|ing)?\s+(?:this|it|the app|everyone|anyone|you|to)\b|\bwould suggest\b", ""),
     ("recommend", ("must", "should", "need", "have to", "gotta", "got to"),
      r"\bmust[- ]?(?:have|try|download|get)s?\b|\b(?:is|it'?s)\s+a\s+must\b|\b(?:you|everyone|everybody|anyone|anybody|people|u)\s+(?:should|need|needs|must|have to|gotta|got to)\s+(?:to\s+)?(?:get|download|have|try|use|install)\b", ""),
     ("recommend", ("get", "download", "try", "install", "grab", "cop", "give it", "check", "regret"),
@@ -162,6 +163,9 @@ _THIRD = frozenset(
 )
 _GROUP_NOUNS = frozenset("company team business organization organisation office family org firm school department staff".split())
 _CLAUSE_BOUNDARY = re.compile(r"[,;:()]|\b(?:but|although|though|however|whereas|because|so|unless|until|otherwise|then)\b", re.I)
+_ADVISING = frozenset("recommend recommended recommending suggest suggested suggesting advise advised urge urging".split())
+_DETERMINERS = frozenset("the a an this that their his her its".split())
+_APP_NOUNS = frozenset("app application game platform tool program service software site website".split())
 _ELLIPTICAL_START = frozenset("just so then now finally already and also again even will have had has am was been".split())
 # A sentence that starts with one of these verbs gives advice ("Delete this app", "Download it now");
 # one that starts with any other cue word states the reviewer's own action ("Deleted it.", "Been
@@ -179,7 +183,7 @@ class Candidate:
     negated: bool
     hypothetical: bool
     question: bool
-    actor: str  # first | implied | second | third | none
+    actor: str  # first | implied | second | third | app | none
     imperative: bool
     flags: str
 
@@ -194,6 +198,11 @@ def _actor(clause_before: str, sentence_before: str, cue: str) -> tuple[str, boo
     if cue_tokens and cue_tokens[0] in _FIRST:
         return "first", False
     tokens = _tokens(clause_before)
+    if tokens and tokens[-1] in _ADVISING:
+        return "second", False  # "I recommend deleting this app": advice to others, not the reviewer's action
+    if len(tokens) >= 2 and tokens[-2] in _DETERMINERS and tokens[-1] not in _FIRST | _SECOND:
+        # "after the driver cancelled": a noun phrase is the subject; "this app is a must": the app is
+        return ("app" if tokens[-1] in _APP_NOUNS else "third"), False
     for index in range(len(tokens) - 1, -1, -1):
         token = tokens[index]
         if token in ("my", "our") and index + 1 < len(tokens):

@@ -35,7 +35,7 @@ from curation.extractors.cues import Candidate, find_candidates
 from curation.extractors.features import candidate_features, keep_features
 from curation.extractors.hybrid import MODEL
 from curation.extractors.review import ParsedReview, parse
-from curation.extractors.rules import RANK, choose, without_reinstalls
+from curation.extractors.rules import RANK, choose, ruled_out, without_reinstalls
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.81, 0.05))
@@ -122,7 +122,7 @@ def _fit_action(reviews: list[_Review]) -> tuple[float, float, dict[str, float],
         for threshold in THRESHOLDS:
             hits = 0
             for ri, r in enumerate(kept):
-                chosen = choose([cand for ci, cand in enumerate(r.candidates) if probability[(ri, ci)] >= threshold])
+                chosen = choose([cand for ci, cand in enumerate(r.candidates) if not ruled_out(cand) and probability[(ri, ci)] >= threshold])
                 hits += (chosen.action_type if chosen else "rate") == r.gold
             accuracy = hits / len(kept)
             if best is None or accuracy > best[0] + 1e-12:

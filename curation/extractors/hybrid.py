@@ -20,7 +20,7 @@ from curation.extractors.cues import find_candidates
 from curation.extractors.features import candidate_features, keep_features
 from curation.extractors.linear import LinearModel
 from curation.extractors.review import extraction, parse, reasons
-from curation.extractors.rules import choose, without_reinstalls
+from curation.extractors.rules import choose, ruled_out, without_reinstalls
 
 MODEL = Path(__file__).parent / "hybrid_model.json"
 
@@ -65,7 +65,7 @@ class HybridExtractor:
         if not self.model.keep.decide(keep_features(parsed)):
             return Drop("no_rationale")
         candidates = without_reinstalls(find_candidates(parsed.sentences, parsed.name_words))
-        cue = choose([c for c in candidates if self.model.action.decide(candidate_features(c, parsed))])
+        cue = choose([c for c in candidates if not ruled_out(c) and self.model.action.decide(candidate_features(c, parsed))])
         return extraction(parsed, cue.action_type if cue else "rate", cue, reasons(parsed, cue, loose=True), self.config)
 
 

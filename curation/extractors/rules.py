@@ -22,18 +22,32 @@ from curation.extractors.review import ParsedReview, extraction, parse, reasons
 RANK = {action_type: rank for rank, action_type in enumerate(PRIORITY)}
 
 
+def ruled_out(candidate: Candidate) -> bool:
+    """What rules read reliably and no fitted model may overturn (guidelines §1): a negated,
+    hypothetical or questioned action, someone else's (or the app's own), or advice to the reader —
+    a recommendation is advice by nature, and its subject may be the app ("this app is a must")."""
+    if candidate.negated or candidate.hypothetical or candidate.question or candidate.actor == "third":
+        return True
+    return candidate.actor in ("second", "app") and candidate.action_type != "recommend"
+
+
 def rule_accepts(candidate: Candidate, rating: int | None) -> bool:
-    if candidate.negated or candidate.hypothetical or candidate.question:
+    if ruled_out(candidate):
         return False
     if candidate.action_type == "recommend":
-        return candidate.actor != "third" and (rating is None or rating >= 3)
+        return rating is None or rating >= 3
     return candidate.actor in ("first", "implied")
 
 
 def without_reinstalls(candidates: list[Candidate]) -> list[Candidate]:
-    """An uninstall within a sentence of a reinstall ("deleted it and downloaded it again") is a reinstall."""
-    reinstalls = {c.sentence for c in candidates if "reinstall" in c.flags}
-    return [c for c in candidates if not (c.action_type == "uninstall" and ({c.sentence, c.sentence - 1} & reinstalls))]
+    """An uninstall followed by a reinstall in the same or the next sentence ("deleted it and
+    downloaded it again") is an attempt to make the app work, not a removal."""
+    reinstalls = [c for c in candidates if "reinstall" in c.flags]
+
+    def reinstalled_after(c: Candidate) -> bool:
+        return any(r.sentence == c.sentence + 1 or (r.sentence == c.sentence and r.start > c.start) for r in reinstalls)
+
+    return [c for c in candidates if not (c.action_type == "uninstall" and reinstalled_after(c))]
 
 
 def choose(candidates: Sequence[Candidate]) -> Candidate | None:
