@@ -50,6 +50,7 @@ HARD_CASES = [
     ("action", "pay", "I have a lifetime subscription and the new themes are lovely.", 5),
     ("action", "contact_support", "When I tried to contact the call center nobody picked up for an hour.", 1),
     ("action", "contact_support", "I emailed support about the missing invoices and never heard back.", 1),
+    ("action", "contact_support", "Support has not replied in two weeks and my account is still locked.", 1),
     ("action", "recommend", "Highly recommend it, the shared shopping lists keep my family organised.", 5),
     ("action", "keep_using", "I've been using it for six years to plan my rides, the saved places are handy.", 5),
 ]

@@ -91,6 +91,9 @@ _CUE_TABLE: list[tuple[str, tuple[str, ...], str, str]] = [
     ("contact_support", ("my e", "my ticket", "my complaint", "my call", "response", "repl", "respond", "answer"),
      r"\b(?:responded|reply|replied|response|respond|answer(?:ed)?)\s+(?:back\s+)?to\s+my\s+(?:e-?mails?|messages?|tickets?|complaints?|requests?|questions?|calls?)\b"
      r"|\bmy (?:e-?mails?|tickets?|complaints?|calls?) (?:to|went|go|were|was|have|has)\b|\bwaiting\s+(?:\w+\s+){0,4}for\s+(?:a|their|any|an)\s+(?:response|reply|answer)\b", ""),
+    ("contact_support", ("never", "n't", "not", "no "),
+     r"\b(?:support|customer (?:service|care|support)|help ?desk|the team|agents?)\s+(?:has\s+|have\s+)?(?:never|didn'?t|did not|haven'?t|hasn'?t|has not|won'?t|doesn'?t|still not|not)\s+(?:\w+\s+)?"
+     r"(?:respond(?:ed)?|repl(?:y|ied)|answer(?:ed)?|got back|get back|contacted me back|responded to|helped)\b", "neg"),
     ("contact_support", ("got back", "get back", "gotten back"), r"\b(?:got|get|gotten)\s+back\s+(?:to|with)\s+(?:me|us)\b", ""),
     ("contact_support", ("try to", "tried to", "trying to"), r"\btr(?:y|ied|ying)\s+to\s+(?:contact|reach|call|email|e-mail|get (?:a )?hold of|talk to|send (?:feedback|a message)|report|get help)\b", ""),
     # update
