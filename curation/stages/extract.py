@@ -5,6 +5,11 @@ Which extractor does the work is the recipe's ``[extract] extractor`` (see
 ``curation.extractors``); the rules every extractor follows are ``curation/extraction_guidelines.md``.
 The manifest records the extractor's name, version and ``stats()``, the drop reasons and the
 action-type counts.
+
+Drop reasons of the offline extractors: ``too_short`` (fewer than ``min_words`` words),
+``non_latin_script``, ``not_english`` (a Latin-script review in another language or transliterated),
+``no_rationale`` (no usable reason: "good game", "worst app ever"), ``rationale_too_short`` (fewer
+than ``min_rationale_words`` words survive cleaning); the LLM extractor gives the guidelines' reasons.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from curation.stages import BuildContext, StageResult, Tables
 from pisar_data.schema import ACTION_TYPES
 
 NAME = "extract"
-__all__ = ["NAME", "Config", "run"]
+__all__ = ["NAME", "Config", "make_extractor", "run"]
 
 TUPLE_SCHEMA = {
     "id": pl.Utf8, "review_id": pl.Utf8, "source": pl.Utf8, "context_id": pl.Utf8, "context_name": pl.Utf8,
