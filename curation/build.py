@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import platform
 import resource
-import shutil
 import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -32,6 +31,7 @@ from pisar_data.hashing import sha256_file
 from pisar_data.schema import SOURCES, SPLITS
 
 MANIFEST = "build/manifest.json"  # every file of a dataset folder with its size and SHA-256; marks the folder as a build
+WORK_MARKER = "work.json"  # marks a --work folder as a build's (recipe, snapshot, when)
 
 # Rows through every stage, as (step, table): the funnel of the manifest, card, report and summary.
 FUNNEL = (
@@ -128,26 +128,38 @@ def build(recipe: Recipe, raw_dir: Path, out_dir: Path, work_dir: Path, *, bench
           progress=None, log=None) -> BuildResult:
     """Build the dataset folder ``out_dir`` from the raw snapshot ``raw_dir`` with ``recipe``.
 
-    ``work_dir`` holds the DuckDB work database and scratch files (recreated on every build).
-    ``out_dir`` is replaced only when the whole build succeeded.
+    ``work_dir`` holds the DuckDB work database and scratch files; like ``out_dir`` it is replaced
+    only if new, empty or an earlier build's (``atomic.output_dir``), and a failed build's replaces
+    it too, so its tables can be inspected. ``out_dir`` is replaced only when the whole build succeeded.
     """
     started = time.perf_counter()
     raw_dir, out_dir, work_dir = Path(raw_dir), Path(out_dir), Path(work_dir)
-    atomic.check_replaceable(out_dir, MANIFEST)
+    check_folders(raw_dir, out_dir, work_dir)
     if not raw_dir.is_dir():
         raise UserError(
             f"{raw_dir}: raw snapshot folder not found; expected the folder `pisar pull` writes (default data/raw), "
             "or run `pisar build` with no arguments to build the embedded sample"
         )
-    shutil.rmtree(work_dir, ignore_errors=True)
-    work_dir.mkdir(parents=True)
-    ctx = BuildContext(snapshot_dir=raw_dir, work_dir=work_dir, seed=recipe.seed)
+    with atomic.output_dir(work_dir, WORK_MARKER, inputs=[raw_dir, out_dir], keep_on_error=True) as scratch:
+        atomic.write_text(scratch / WORK_MARKER, json.dumps({"recipe": recipe.name, "raw": str(raw_dir)}) + "\n")
+        return _run_build(recipe, raw_dir, out_dir, work_dir, scratch, bench_reports, progress, log, started)
+
+
+def check_folders(raw_dir: Path, out_dir: Path, work_dir: Path) -> None:
+    """Refuse an --out or --work folder the build may not replace (the one rule of ``pisar_data.atomic``), before any work."""
+    atomic.check_replaceable(out_dir, MANIFEST, inputs=[raw_dir, work_dir])
+    atomic.check_replaceable(work_dir, WORK_MARKER, inputs=[raw_dir, out_dir])
+
+
+def _run_build(recipe, raw_dir, out_dir, work_dir, scratch, bench_reports, progress, log, started) -> BuildResult:
+    """The stages in ``scratch`` (the new work folder, moved to ``work_dir`` when done), then ``out_dir``."""
+    ctx = BuildContext(snapshot_dir=raw_dir, work_dir=scratch, seed=recipe.seed)
     if progress is not None:
         ctx.progress = progress
     if log is not None:
         ctx.log = log
     work_db = work_dir / "work.duckdb"
-    with duckdb.connect(str(work_db)) as con:
+    with duckdb.connect(str(scratch / "work.duckdb")) as con:
         tables, stages = run_stages(recipe, ctx, con)
     with atomic.output_dir(out_dir, MANIFEST) as tmp:
         written = write_dataset(tables["rows"], tmp, recipe.config("write"))

@@ -119,7 +119,8 @@ def main(argv: list[str]) -> int:
     if not args.app_name.strip():
         raise UserError("--app-name: expected the app's name, got an empty string")
 
-    check_replaceable(args.out, STATS)
+    inputs = [args.file, *([args.recipe] if args.recipe else [])]
+    check_replaceable(args.out, STATS, inputs=inputs)
     from curation.extractors import Drop, ReviewInput, make_extractor
     from pisar_data.schema import ACTION_TYPES
 
@@ -167,7 +168,7 @@ def main(argv: list[str]) -> int:
         "extractor_stats": extractor.stats(),
         **counts,
     }
-    with output_dir(args.out, STATS) as tmp:
+    with output_dir(args.out, STATS, inputs=inputs) as tmp:
         extracted.write_parquet(tmp / "extracted.parquet")
         (tmp / STATS).write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{args.file}: {n} reviews -> {kept.height} kept, {n - kept.height} dropped ({extractor.name} {extractor.version}) -> {args.out}")

@@ -59,6 +59,21 @@ def _embedding_cache_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-embedding-cache", action="store_true", help="encode every text afresh (same numbers, slower)")
 
 
+def _check_caches(args) -> None:
+    """Refuse cache paths that hold something else, before any work (a cache only ever adds its own files)."""
+    from pisar_data.atomic import check_output_file
+    from pisar_data.user_files import check_readable
+
+    folder = args.embedding_cache
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise UserError(f"--embedding-cache {folder}: is a file; expected a folder for the embedding cache")
+    path = getattr(args, "cache", None)
+    if path is not None and check_output_file(path, "the API reply cache (an SQLite file)").is_file() and path.stat().st_size:
+        with check_readable(path, "an SQLite file").open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                raise UserError(f"--cache {path}: not an SQLite database; expected a new file or an earlier API reply cache")
+
+
 def _scorer(model: str | None, args):
     from eval.semsim import SemSimScorer
     from pisar_data.cache import cache_root
@@ -92,6 +107,10 @@ def predict(argv: list[str]) -> int:
     parser.add_argument("--embedding-model", help="knn: sentence-transformers model (default all-MiniLM-L6-v2, offline)")
     _embedding_cache_options(parser)
     args = parser.parse_args(argv)
+    from eval.predictions import check_out_file
+
+    check_out_file(args.out)
+    _check_caches(args)
     at_least = {"limit": 1, "batch_size": 1, "chunk_size": 1, "concurrency": 1, "max_tokens": 1, "max_new_tokens": 1, "retries": 0, "temperature": 0}
     for option, least in at_least.items():
         value = getattr(args, option)
@@ -199,6 +218,7 @@ def bench(argv: list[str]) -> int:
     parser.add_argument("--no-leakage-audit", action="store_true", help="skip the audit of near-duplicate rationales between the split and train")
     _embedding_cache_options(parser)
     args = parser.parse_args(argv)
+    _check_caches(args)
     if args.resamples < 1:
         raise UserError(f"--resamples must be a positive number, got {args.resamples}")
 
@@ -213,7 +233,7 @@ def bench(argv: list[str]) -> int:
     repeated = [str(p) for p, n in Counter(p.resolve() for p in args.predictions).items() if n > 1]
     if repeated:
         raise UserError(f"{', '.join(repeated)}: given more than once; expected each predictions file once")
-    check_replaceable(args.out, REPORT)
+    check_replaceable(args.out, REPORT, inputs=args.predictions)
     rows = _load_rows(args.data, args.split)
     gold = gold_from_rows(rows)
     scorer = _scorer(args.sem_sim_model, args)

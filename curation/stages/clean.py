@@ -76,6 +76,15 @@ class Config:
     drop_links: bool = True
     drop_promo: bool = True
 
+    def __post_init__(self):
+        from lingua import Language
+
+        known = {language.iso_code_639_1.name.lower() for language in Language.all()}
+        for name in ("languages", "candidate_languages"):
+            unknown = [code for code in getattr(self, name) if not isinstance(code, str) or code.lower() not in known]
+            if unknown:
+                raise ValueError(f"{name}: {unknown[0]!r} is not an ISO 639-1 code lingua knows; expected codes such as 'en', 'de', 'es'")
+
 
 @lru_cache(maxsize=4)
 def detector(candidates: tuple[str, ...]):
