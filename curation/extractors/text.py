@@ -122,7 +122,7 @@ QUALITY = frozenset("""
 easy easier easiest simple simpler fast faster fastest quick quicker quickly smooth smoothly seamless seamlessly secure security safe
 reliable reliability stable intuitive user-friendly friendly convenient convenience clean organized organised accurate accuracy
 efficient effortless responsive lightweight flexible customizable customisable versatile affordable cheap cheaper cheapest free
-legit authentic genuine realistic detailed informative clear straightforward uncluttered powerful robust offline helpful-ly
+legit authentic genuine realistic detailed informative clear straightforward uncluttered powerful robust offline
 difficult hard harder confusing complicated unintuitive clunky cluttered bloated slow slower sluggish laggy expensive overpriced
 pricey unreliable unstable unusable inaccurate limited intrusive invasive spammy tedious
 """.split())
