@@ -83,7 +83,7 @@ def _summary(console, result) -> None:
     for column in ("split", "rows"):
         splits.add_column(column, justify="right" if column == "rows" else "left")
     for split, count in manifest["splits"].items():
-        splits.add_row(split, f"{count:,}")
+        splits.add_row(split, f"{count:,}" if count else "not written (no rows)")
     console.print(splits)
     out = result.out_dir.resolve()
     console.print(f"Wrote {out} in {result.seconds:.1f} s (peak memory {peak_rss_mb():,.0f} MB); stage tables in {result.work_db}",
