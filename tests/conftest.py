@@ -1,5 +1,6 @@
 """Shared fixtures.
 
+- ``empty_project_cache`` (automatic): ``$PISAR_CACHE_DIR`` points at an empty session folder.
 - ``real_samples``: ``../shared/real-samples`` (real files other people published); tests using it
   skip with a clear reason on a fresh clone that does not have it.
 - ``toy_dataset_dir``: a small dataset folder in the PiSAR layout, made from hand-written rows,
@@ -20,6 +21,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_SAMPLES = Path(os.environ.get("PISAR_REAL_SAMPLES", REPO.parent / "shared" / "real-samples"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_project_cache(tmp_path_factory):
+    """Every test session starts with an empty project cache (as CI does), never the user's ~/.cache/pisar."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PISAR_CACHE_DIR", str(tmp_path_factory.mktemp("pisar-cache")))
+        yield
 
 
 @pytest.fixture(scope="module")
