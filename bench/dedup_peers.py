@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 SYSTEMS = ("pisar", "rensa", "datasketch")
 PEER_THRESHOLD = 0.8
@@ -76,10 +78,39 @@ def _stars(count: int, pairs: list[tuple[int, int]]) -> list[int]:
     return survivor
 
 
+def _verify(shingles, sizes: np.ndarray, i: np.ndarray, found: list[list[int]]) -> np.ndarray:
+    """The candidates ``found`` of records ``i`` as (k, 2) pairs (smaller index first, each once),
+    kept where their exact Jaccard reaches ``PEER_THRESHOLD`` — pisar's own vectorised verifier,
+    after the size filter (Jaccard >= t needs the smaller set to be >= t of the larger)."""
+    from itertools import chain
+
+    from pisar_data.minhash import jaccard
+
+    lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    j = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(lengths.sum()))
+    pairs = np.stack((np.repeat(i, lengths), j), axis=1)
+    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    a, b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+    pairs = pairs[PEER_THRESHOLD * np.maximum(a, b) <= np.minimum(a, b)]
+    return pairs[jaccard(shingles, pairs) >= PEER_THRESHOLD]
+
+
 def run_peer(name: str, input_path: Path, out: Path) -> None:
+    """One peer, end to end; the seconds of each phase go to ``out/phases.json``."""
     import polars as pl
 
+    from pisar_data.minhash import DedupConfig, shingle
+
+    phases, clock = {}, time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        phases[phase] = now - clock
+        clock = now
+
     table = pl.read_parquet(input_path).sort("id")  # the survivor rule is the smallest id
+    lap("read")
     token_sets = [_tokens(t or "") for t in table["text"].to_list()]
     # Exact duplicates first, as careful users do (and pisar does): one record per distinct token set
     # goes on to MinHash, so the copies of "good app" do not all share every bucket.
@@ -87,6 +118,10 @@ def run_peer(name: str, input_path: Path, out: Path) -> None:
     representative = [first.setdefault(tokens, i) if tokens else i for i, tokens in enumerate(token_sets)]
     del first
     docs = [i for i, tokens in enumerate(token_sets) if tokens and representative[i] == i]
+    # The same 4-gram sets as hashes, for the verifier: the lower-cased \w+ words, shingled in-word.
+    words = table["text"].fill_null("").str.to_lowercase().str.extract_all(r"\w+").list.join(" ")
+    shingles = shingle(words, DedupConfig(shingling="wchar4"))
+    lap("tokens")
     sketches = []
     if name == "datasketch":
         from datasketch import MinHash, MinHashLSH
@@ -94,39 +129,48 @@ def run_peer(name: str, input_path: Path, out: Path) -> None:
         for start in range(0, len(docs), PEER_BATCH):  # in batches: the byte strings are transient
             batch = docs[start : start + PEER_BATCH]
             sketches += MinHash.bulk([[t.encode("utf-8") for t in token_sets[i]] for i in batch], num_perm=PEER_PERM, seed=1)
+        lap("signatures")
         lsh = MinHashLSH(num_perm=PEER_PERM, params=(PEER_BANDS, PEER_PERM // PEER_BANDS))
         with lsh.insertion_session() as session:
             for i, sketch in zip(docs, sketches):
                 session.insert(i, sketch)
-        candidates = (lsh.query(sketch) for sketch in sketches)
+
+        def query(batch: list) -> list:
+            return [lsh.query(sketch) for sketch in batch]
     else:
         from rensa import RMinHash, RMinHashLSH
 
         for start in range(0, len(docs), PEER_BATCH):
             sketches += RMinHash.from_token_sets([list(token_sets[i]) for i in docs[start : start + PEER_BATCH]], num_perm=PEER_PERM, seed=1)
+        lap("signatures")
         lsh = RMinHashLSH(threshold=PEER_THRESHOLD, num_perm=PEER_PERM, num_bands=PEER_BANDS)
         for i, sketch in zip(docs, sketches):
             lsh.insert(i, sketch)
-        # In batches, verified as they come: short texts sharing common 4-grams (" app", "good") make
-        # candidates grow with the square of the records (held all at once: over 18 GB at 1M records).
-        candidates = (found for start in range(0, len(sketches), PEER_BATCH) for found in lsh.query_all(sketches[start : start + PEER_BATCH]))
-    verified = []
-    sizes = [len(tokens) for tokens in token_sets]
-    for i, found in zip(docs, candidates):
-        a, size_a = token_sets[i], sizes[i]
-        for j in found:
-            # Jaccard >= t needs the smaller set to be >= t of the larger; |a | b| = |a| + |b| - |a & b|.
-            if j > i and PEER_THRESHOLD * max(size_a, sizes[j]) <= min(size_a, sizes[j]):
-                common = len(a & token_sets[j])
-                if common >= PEER_THRESHOLD * (size_a + sizes[j] - common):
-                    verified.append((i, j))
-    survivor = _stars(len(table), verified)
+
+        def query(batch: list) -> list:
+            return lsh.query_all(batch)
+    lap("lsh")  # inserting; each batch's query is added below
+    # In batches, verified as they come: short texts sharing common 4-grams (" app", "good") make the
+    # candidates grow with the square of the records (held all at once: over 18 GB at 1M records).
+    verified, phases["verify"] = [], 0.0
+    doc_index = np.asarray(docs, dtype=np.int64)
+    sizes = np.fromiter(map(len, token_sets), dtype=np.int64, count=len(token_sets))
+    for start in range(0, len(docs), PEER_BATCH):
+        found = query(sketches[start : start + PEER_BATCH])
+        lap("batch")
+        phases["lsh"] += phases.pop("batch")
+        verified.append(_verify(shingles, sizes, doc_index[start : start + PEER_BATCH], found))
+        lap("batch")
+        phases["verify"] += phases.pop("batch")
+    survivor = _stars(len(table), sorted(map(tuple, np.concatenate(verified).tolist())) if verified else [])
     survivor = [survivor[r] for r in representative]
     ids = table["id"].to_list()
     removed = [k for k, s in enumerate(survivor) if s != k]
     out.mkdir(parents=True, exist_ok=True)
     table.filter(pl.Series([s == k for k, s in enumerate(survivor)])).write_parquet(out / "kept.parquet")
     pl.DataFrame({"kept_id": [ids[survivor[k]] for k in removed], "removed_id": [ids[k] for k in removed]}, schema={"kept_id": pl.Utf8, "removed_id": pl.Utf8}).write_parquet(out / "duplicates.parquet")
+    lap("survivors_write")
+    (out / "phases.json").write_text(json.dumps({k: round(v, 3) for k, v in phases.items()}) + "\n")
 
 
 # ---------------------------------------------------------------------------------- the harness
@@ -223,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['short_f1']:>6.4f} {r['lost_groups']:>5} {r['merged_clusters']:>6} {seconds:>8.2f}",
             flush=True,
         )
+        if (out / "phases.json").exists():  # a peer: where its time goes
+            r["phases"] = json.loads((out / "phases.json").read_text())
+            r["signature_lsh_docs_per_s"] = len(ids) / (r["phases"]["signatures"] + r["phases"]["lsh"])
+            print(f"  {system} phases (s): " + ", ".join(f"{k} {v:.2f}" for k, v in r["phases"].items())
+                  + f"; signatures + LSH alone: {r['signature_lsh_docs_per_s']:,.0f} docs/s", flush=True)
     (args.work / f"results-{args.n}.json").write_text(json.dumps(results, indent=2) + "\n")
     pisar = results["pisar"]
     peers = {s: r for s, r in results.items() if s != "pisar"}
