@@ -78,13 +78,14 @@ def _stars(count: int, pairs: list[tuple[int, int]]) -> list[int]:
     return survivor
 
 
-def _verify(shingles, sizes: np.ndarray, i: np.ndarray, found: list[list[int]]) -> np.ndarray:
+def _verify(shingles, sizes: np.ndarray, sigs: np.ndarray, i: np.ndarray, found: list[list[int]]) -> np.ndarray:
     """The candidates ``found`` of records ``i`` as (k, 2) pairs (smaller index first, each once),
     kept where their exact Jaccard reaches ``PEER_THRESHOLD`` — pisar's own vectorised verifier,
-    after the size filter (Jaccard >= t needs the smaller set to be >= t of the larger)."""
+    after the filters pisar uses too: set sizes (Jaccard >= t needs the smaller set to be >= t of the
+    larger) and the signatures' agreement (5 standard deviations below t rejects)."""
     from itertools import chain
 
-    from pisar_data.minhash import jaccard
+    from pisar_data.minhash import agreement, jaccard
 
     lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
     j = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(lengths.sum()))
@@ -92,6 +93,8 @@ def _verify(shingles, sizes: np.ndarray, i: np.ndarray, found: list[list[int]]) 
     pairs = pairs[pairs[:, 0] < pairs[:, 1]]
     a, b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     pairs = pairs[PEER_THRESHOLD * np.maximum(a, b) <= np.minimum(a, b)]
+    margin = 5.0 * np.sqrt(PEER_THRESHOLD * (1.0 - PEER_THRESHOLD) / PEER_PERM)
+    pairs = pairs[agreement(sigs, pairs) >= PEER_THRESHOLD - margin]
     return pairs[jaccard(shingles, pairs) >= PEER_THRESHOLD]
 
 
@@ -137,6 +140,9 @@ def run_peer(name: str, input_path: Path, out: Path) -> None:
 
         def query(batch: list) -> list:
             return [lsh.query(sketch) for sketch in batch]
+
+        def digest(sketch) -> np.ndarray:
+            return sketch.hashvalues
     else:
         from rensa import RMinHash, RMinHashLSH
 
@@ -149,17 +155,23 @@ def run_peer(name: str, input_path: Path, out: Path) -> None:
 
         def query(batch: list) -> list:
             return lsh.query_all(batch)
+
+        def digest(sketch) -> list[int]:
+            return sketch.digest()
     lap("lsh")  # inserting; each batch's query is added below
     # In batches, verified as they come: short texts sharing common 4-grams (" app", "good") make the
     # candidates grow with the square of the records (held all at once: over 18 GB at 1M records).
-    verified, phases["verify"] = [], 0.0
     doc_index = np.asarray(docs, dtype=np.int64)
     sizes = np.fromiter(map(len, token_sets), dtype=np.int64, count=len(token_sets))
+    sigs = np.zeros((len(token_sets), PEER_PERM), dtype=np.uint64)
+    sigs[doc_index] = [digest(sketch) for sketch in sketches]
+    lap("verify")  # the verifier's inputs; each batch's verification is added below
+    verified = []
     for start in range(0, len(docs), PEER_BATCH):
         found = query(sketches[start : start + PEER_BATCH])
         lap("batch")
         phases["lsh"] += phases.pop("batch")
-        verified.append(_verify(shingles, sizes, doc_index[start : start + PEER_BATCH], found))
+        verified.append(_verify(shingles, sizes, sigs, doc_index[start : start + PEER_BATCH], found))
         lap("batch")
         phases["verify"] += phases.pop("batch")
     survivor = _stars(len(table), sorted(map(tuple, np.concatenate(verified).tolist())) if verified else [])
