@@ -11,12 +11,16 @@ reused. Each system then runs as a user would run it, in a fresh process, on tha
 - ``rensa`` (Rust): ``RMinHash.from_token_sets`` + ``RMinHashLSH`` (32 bands, 128 permutations);
 
 both peers with what a careful user adds: the same in-word character 4-grams of the lower-cased
-words as tokens, exact duplicates (equal token sets) removed before MinHash, every LSH candidate verified by its exact Jaccard (>= ``PEER_THRESHOLD``, their best
-F1 on the 50k set among 0.5/0.6/0.7/0.8), the same survivor rule as pisar (the smallest id not yet
-taken is kept and takes the records verified with it; union-find would chain different reviews
+words as tokens (built by polars, not a Python loop per text), exact duplicates (equal word
+sequences) removed before MinHash, candidates queried and verified in batches (memory), every
+candidate verified by its exact Jaccard (>= ``PEER_THRESHOLD``, their best F1 on the 50k set among
+0.5/0.6/0.7/0.8) with pisar's own vectorised verifier and filters (set sizes, signature agreement),
+the same survivor rule as pisar (the smallest id not yet taken is kept and takes the records
+verified with it; union-find would chain different reviews
 together), and the same outputs written (kept rows with every column, duplicates). docs/s is
 records / wall seconds from process start to exit (imports and reading the file included); peak RSS
-is the process's maximum resident memory.
+is the process's maximum resident memory. Under each peer's row: the seconds of its phases (read,
+tokens, signatures, lsh, verify, survivors_write) and its docs/s for signatures + LSH alone.
 
 Scores (``dedup_set.score``): pairwise precision, recall, F1, F1 over records under 8 words, groups
 lost (true groups none of whose records was kept) and merged clusters (kept clusters holding records
@@ -54,15 +58,22 @@ _WORD = re.compile(r"\w+")
 # ------------------------------------------------------------------------------ the peers (child)
 
 
-def _tokens(text: str) -> frozenset[str]:
-    """In-word character 4-grams of the lower-cased words; each distinct 4-gram is interned once per
-    set (``sys.intern``), so a million records' sets share their strings and fit in memory. The
-    fastest plain-Python form measured (a set per text filled word by word, interned at the end)."""
-    grams: set[str] = set()
-    for word in _WORD.findall(text.lower()):
-        framed = f" {word} "
-        grams.update([framed[i : i + 4] for i in range(max(len(word) - 1, 1))])
-    return frozenset(map(sys.intern, grams))
+def _grams(words) -> list[list[str]]:
+    """In-word character 4-grams (each once) of each text, given its lower-cased words (a polars list
+    column): each word framed by spaces (" good " -> " goo", "good", "ood "), a word too short for
+    one 4-gram (" a ") as itself. Built by polars, not a Python loop per text: rensa takes its tokens
+    as Python strings, and a per-text loop cost the rensa peer half of its time."""
+    import polars as pl
+
+    frame = pl.DataFrame({"doc": pl.int_range(0, len(words), eager=True), "word": words})
+    framed = frame.explode("word").drop_nulls("word").with_columns(framed=" " + pl.col("word") + " ")
+    starts = framed.with_columns(start=pl.int_ranges(0, pl.max_horizontal(pl.col("word").str.len_chars() - 1, pl.lit(1)))).explode("start")
+    grams = starts.select("doc", gram=pl.col("framed").str.slice(pl.col("start"), 4))
+    by_doc = grams.group_by("doc").agg(pl.col("gram").unique()).sort("doc")
+    out: list[list[str]] = [[] for _ in range(len(words))]
+    for doc, doc_grams in zip(by_doc["doc"].to_list(), by_doc["gram"].to_list()):
+        out[doc] = doc_grams
+    return out
 
 
 def _stars(count: int, pairs: list[tuple[int, int]]) -> list[int]:
@@ -98,6 +109,20 @@ def _verify(shingles, sizes: np.ndarray, sigs: np.ndarray, i: np.ndarray, found:
     return pairs[jaccard(shingles, pairs) >= PEER_THRESHOLD]
 
 
+def _token_batches(words, docs: list[int], sizes: np.ndarray, lap):
+    """The 4-gram lists of ``docs``, ``PEER_BATCH`` docs at a time; fills ``sizes``; the tokenizing
+    time goes to the phase ``tokens``, the caller's work between batches to ``signatures``."""
+    import polars as pl
+
+    for start in range(0, len(docs), PEER_BATCH):
+        lap("signatures")
+        batch = docs[start : start + PEER_BATCH]
+        token_sets = _grams(words.gather(pl.Series(batch, dtype=pl.UInt32)))
+        sizes[batch] = [len(tokens) for tokens in token_sets]
+        lap("tokens")
+        yield token_sets
+
+
 def run_peer(name: str, input_path: Path, out: Path) -> None:
     """One peer, end to end; the seconds of each phase go to ``out/phases.json``."""
     import polars as pl
@@ -107,31 +132,31 @@ def run_peer(name: str, input_path: Path, out: Path) -> None:
     phases, clock = {}, time.perf_counter()
 
     def lap(phase: str) -> None:
+        """The seconds since the last lap go to ``phase``."""
         nonlocal clock
         now = time.perf_counter()
-        phases[phase] = now - clock
+        phases[phase] = phases.get(phase, 0.0) + now - clock
         clock = now
 
     table = pl.read_parquet(input_path).sort("id")  # the survivor rule is the smallest id
     lap("read")
-    token_sets = [_tokens(t or "") for t in table["text"].to_list()]
-    # Exact duplicates first, as careful users do (and pisar does): one record per distinct token set
-    # goes on to MinHash, so the copies of "good app" do not all share every bucket.
-    first: dict[frozenset[str], int] = {}
-    representative = [first.setdefault(tokens, i) if tokens else i for i, tokens in enumerate(token_sets)]
-    del first
-    docs = [i for i, tokens in enumerate(token_sets) if tokens and representative[i] == i]
-    # The same 4-gram sets as hashes, for the verifier: the lower-cased \w+ words, shingled in-word.
-    words = table["text"].fill_null("").str.to_lowercase().str.extract_all(r"\w+").list.join(" ")
-    shingles = shingle(words, DedupConfig(shingling="wchar4"))
+    words = table["text"].fill_null("").str.to_lowercase().str.extract_all(r"\w+")
+    joined = words.list.join(" ")
+    # Exact duplicates first, as careful users do (and pisar does): one record per distinct word
+    # sequence goes on to MinHash, so the copies of "good app" do not all share every bucket.
+    rows, nonempty = np.arange(len(table)), (joined.str.len_bytes() > 0).to_numpy()
+    first = pl.DataFrame({"key": joined.hash(seed=0), "row": rows}).select(pl.col("row").min().over("key"))["row"].to_numpy()
+    representative = np.where(nonempty, first, rows)
+    docs = np.flatnonzero((representative == rows) & nonempty).tolist()
+    shingles = shingle(joined, DedupConfig(shingling="wchar4"))  # the same 4-gram sets as hashes, for the verifier
+    sizes = np.zeros(len(table), dtype=np.int64)
     lap("tokens")
     sketches = []
     if name == "datasketch":
         from datasketch import MinHash, MinHashLSH
 
-        for start in range(0, len(docs), PEER_BATCH):  # in batches: the byte strings are transient
-            batch = docs[start : start + PEER_BATCH]
-            sketches += MinHash.bulk([[t.encode("utf-8") for t in token_sets[i]] for i in batch], num_perm=PEER_PERM, seed=1)
+        for token_sets in _token_batches(words, docs, sizes, lap):  # the strings are transient
+            sketches += MinHash.bulk([[t.encode("utf-8") for t in tokens] for tokens in token_sets], num_perm=PEER_PERM, seed=1)
         lap("signatures")
         lsh = MinHashLSH(num_perm=PEER_PERM, params=(PEER_BANDS, PEER_PERM // PEER_BANDS))
         with lsh.insertion_session() as session:
@@ -146,8 +171,8 @@ def run_peer(name: str, input_path: Path, out: Path) -> None:
     else:
         from rensa import RMinHash, RMinHashLSH
 
-        for start in range(0, len(docs), PEER_BATCH):
-            sketches += RMinHash.from_token_sets([list(token_sets[i]) for i in docs[start : start + PEER_BATCH]], num_perm=PEER_PERM, seed=1)
+        for token_sets in _token_batches(words, docs, sizes, lap):  # the strings are transient
+            sketches += RMinHash.from_token_sets(token_sets, num_perm=PEER_PERM, seed=1)
         lap("signatures")
         lsh = RMinHashLSH(threshold=PEER_THRESHOLD, num_perm=PEER_PERM, num_bands=PEER_BANDS)
         for i, sketch in zip(docs, sketches):
@@ -158,22 +183,19 @@ def run_peer(name: str, input_path: Path, out: Path) -> None:
 
         def digest(sketch) -> list[int]:
             return sketch.digest()
-    lap("lsh")  # inserting; each batch's query is added below
+    lap("lsh")  # inserting
     # In batches, verified as they come: short texts sharing common 4-grams (" app", "good") make the
     # candidates grow with the square of the records (held all at once: over 18 GB at 1M records).
     doc_index = np.asarray(docs, dtype=np.int64)
-    sizes = np.fromiter(map(len, token_sets), dtype=np.int64, count=len(token_sets))
-    sigs = np.zeros((len(token_sets), PEER_PERM), dtype=np.uint64)
+    sigs = np.zeros((len(table), PEER_PERM), dtype=np.uint64)
     sigs[doc_index] = [digest(sketch) for sketch in sketches]
-    lap("verify")  # the verifier's inputs; each batch's verification is added below
+    lap("verify")  # the verifier's inputs
     verified = []
     for start in range(0, len(docs), PEER_BATCH):
         found = query(sketches[start : start + PEER_BATCH])
-        lap("batch")
-        phases["lsh"] += phases.pop("batch")
+        lap("lsh")
         verified.append(_verify(shingles, sizes, sigs, doc_index[start : start + PEER_BATCH], found))
-        lap("batch")
-        phases["verify"] += phases.pop("batch")
+        lap("verify")
     survivor = _stars(len(table), sorted(map(tuple, np.concatenate(verified).tolist())) if verified else [])
     survivor = [survivor[r] for r in representative]
     ids = table["id"].to_list()
