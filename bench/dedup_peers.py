@@ -16,8 +16,7 @@ sequences) removed before MinHash, candidates queried and verified in batches (m
 candidate verified by its exact Jaccard (>= ``PEER_THRESHOLD``, their best F1 on the 50k set among
 0.5/0.6/0.7/0.8) with pisar's own vectorised verifier and filters (set sizes, signature agreement),
 the same survivor rule as pisar (the smallest id not yet taken is kept and takes the records
-verified with it; union-find would chain different reviews
-together), and the same outputs written (kept rows with every column, duplicates). docs/s is
+verified with it; union-find would chain different reviews together), and the same outputs written (kept rows with every column, duplicates). docs/s is
 records / wall seconds from process start to exit (imports and reading the file included); peak RSS
 is the process's maximum resident memory. Under each peer's row: the seconds of its phases (read,
 tokens, signatures, lsh, verify, survivors_write) and its docs/s for signatures + LSH alone.
