@@ -3,7 +3,10 @@
 For each image (png/jpg/jpeg/webp) in a folder, the text comes from a file with the same stem:
 a Rico-style view-hierarchy ``.json`` (visible text = ``text`` and ``content-desc`` of nodes that
 are visible to the user and have non-empty bounds, in reading order, deduplicated), else a
-``.txt`` sidecar, else nothing. Images are validated and normalized with pillow and stored by
+``.txt`` sidecar, else nothing. A hierarchy that cannot hold all the visible text is marked
+"view_hierarchy_partial" (the build also OCRs those screens): one of a popup or dialog window
+(Rico records only the focused window, while the screenshot shows the screen behind it too) or
+one with a WebView (web content has no text nodes). Images are validated and normalized with pillow and stored by
 content hash. Table written: ``screens`` (id context_id:sha256).
 """
 
@@ -47,13 +50,34 @@ def hierarchy_text(hierarchy: dict) -> str:
     return "\n".join(lines)
 
 
+RICO_SCREEN = (1440, 2560)  # Rico bounds are in this space whatever the screenshot's size
+MIN_WINDOW_SHARE = 0.9  # a root window covering less of the screen is a popup or dialog
+
+
+def hierarchy_is_partial(hierarchy: dict) -> bool:
+    """True when the hierarchy is of a popup/dialog window or contains a WebView (see the module docstring)."""
+    root = hierarchy.get("activity", {}).get("root") or hierarchy.get("root") or hierarchy
+    left, top, right, bottom = (root.get("bounds") or [0, 0, *RICO_SCREEN])[:4]
+    if (right - left) * (bottom - top) < MIN_WINDOW_SHARE * RICO_SCREEN[0] * RICO_SCREEN[1]:
+        return True
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "WebView" in str(node.get("class") or "") or any("WebView" in str(a) for a in node.get("ancestors") or ()):
+                return True
+            stack.extend(node.get("children") or [])
+    return False
+
+
 def screen_text(image: Path) -> tuple[str, str]:
-    """(text, where it came from: "view_hierarchy" | "sidecar_text" | "none") for an image file."""
+    """(text, where it came from: "view_hierarchy" | "view_hierarchy_partial" | "sidecar_text" | "none") for an image file."""
     hierarchy = image.with_suffix(".json")
     if hierarchy.is_file():
         try:
-            return hierarchy_text(json.loads(hierarchy.read_text(encoding="utf-8"))), "view_hierarchy"
-        except (ValueError, AttributeError) as error:
+            tree = json.loads(hierarchy.read_text(encoding="utf-8"))
+            return hierarchy_text(tree), "view_hierarchy_partial" if hierarchy_is_partial(tree) else "view_hierarchy"
+        except (ValueError, AttributeError, TypeError) as error:
             raise UserError(f"{hierarchy}: not a Rico-style view hierarchy ({error}); expected JSON with activity.root") from None
     sidecar = image.with_suffix(".txt")
     if sidecar.is_file():
