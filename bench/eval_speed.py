@@ -55,6 +55,7 @@ def make_rows(n: int, seed: int, prefix: str) -> list[dict]:
                 "persona": f"A {rng.choice(PERSONAS)}, who uses apps {rng.choice(['daily', 'weekly', 'rarely'])}.",
                 "intent": f"trying to {rng.choice(['log in', 'pay', 'find a song', 'book a ride', 'buy earbuds', 'cancel'])} (case {i})",
                 "screen_text": " ".join(rng.choice(SCREEN_WORDS) for _ in range(rng.randint(20, 80))),
+                "action_type": "rate",  # copied by kNN, not scored here (a constant keeps the seeded texts as they were)
                 "action": rng.choice(ACTIONS),
                 "rationale": rationale,
             }

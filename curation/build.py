@@ -4,7 +4,8 @@
 stores every table a stage returns in ``WORK_DIR/work.duckdb`` (inspect any stage with SQL, e.g.
 ``duckdb data/work/sample/work.duckdb "select reason, count(*) from clean_log group by 1"``), then
 writes the dataset folder, its card, report and manifest into a temporary folder that replaces
-the output folder only when everything succeeded.
+the output folder only when everything succeeded. A build that ends with no rows is a ``UserError``
+naming the stage where the rows ran out and its top drop reason; nothing is written then.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import platform
 import resource
-import shutil
 import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -32,6 +32,7 @@ from pisar_data.hashing import sha256_file
 from pisar_data.schema import SOURCES, SPLITS
 
 MANIFEST = "build/manifest.json"  # every file of a dataset folder with its size and SHA-256; marks the folder as a build
+WORK_MARKER = "work.json"  # marks a --work folder as a build's (recipe, snapshot, when)
 
 # Rows through every stage, as (step, table): the funnel of the manifest, card, report and summary.
 FUNNEL = (
@@ -43,7 +44,8 @@ FUNNEL = (
     ("OPeRA tuples (with rationale)", "opera_tuples"),
     ("tuples with personas", "tuples"),
     ("anchored to a screen", "anchored"),
-    ("selected", "rows"),
+    ("selected", "selected"),
+    ("after removing train near-duplicates of test/validation", "rows"),
 )
 
 VERSIONED_PACKAGES = (
@@ -105,6 +107,56 @@ def run_stages(recipe: Recipe, ctx: BuildContext, con: duckdb.DuckDBPyConnection
     return tables, records
 
 
+# Where rows can run out, in build order: (stage, table after it, table of its drops, what a row is there).
+REVIEW_BRANCH = (("normalize", "reviews", None, "reviews"), ("clean", "reviews_clean", "clean_log", "reviews"),
+                 ("dedup", "reviews_dedup", None, "reviews"), ("extract", "review_tuples", "extract_drops", "reviews"))
+OPERA_BRANCH = (("normalize", "opera_actions", None, "OPeRA actions"), ("opera", "opera_tuples", None, "OPeRA actions"))
+JOINED = (("personas", "tuples", "persona_drops", "tuples"), ("anchor", "anchored", "anchor_drops", "tuples"),
+          ("select", "rows", None, "rows"))
+
+
+def _top_reason(drops: pl.DataFrame | None) -> str:
+    if drops is None or drops.height == 0:
+        return ""
+    if "action" in drops.columns:  # clean_log also lists alterations
+        drops = drops.filter(pl.col("action") == "dropped")
+    top = drops.group_by("reason").len().sort(["len", "reason"], descending=[True, False]).row(0)
+    return f", most as {top[0]} ({top[1]:,})"
+
+
+def _ran_out(tables: Tables, steps, before: int | None) -> str | None:
+    """"stage: what happened" for the first step of ``steps`` left with no rows (None if none was)."""
+    for stage, name, drops, noun in steps:
+        table = tables.get(name)
+        n = 0 if table is None else table.height
+        if n == 0:
+            if before is None:
+                return f"{stage}: the snapshot has no {noun}"
+            return f"{stage}: {before:,} of {before:,} {noun} dropped{_top_reason(tables.get(drops))}"
+        before = n
+    return None
+
+
+def no_rows_error(tables: Tables, stages: list[dict], work_db: Path) -> UserError:
+    """The one-line error of a build that ended with no rows: where the rows ran out, and why."""
+    counts = {s["name"]: s.get("counts") or {} for s in stages}
+    if tables.get("tuples") is not None and tables["tuples"].height:
+        where = _ran_out(tables, JOINED, None)
+        if where.startswith("anchor"):
+            threshold = counts.get("anchor", {}).get("threshold")
+            if threshold is not None:
+                where += f" (min_score {threshold:g})"
+            library = tables.get("screen_library")
+            if library is not None:
+                blank = library.filter(pl.col("screen_text").fill_null("").str.strip_chars() == "").height
+                where += f"; {blank:,} of {library.height:,} screens have no text"
+    else:
+        branches = [_ran_out(tables, REVIEW_BRANCH, None), _ran_out(tables, OPERA_BRANCH, None)]
+        pulled = [b for b in branches if not b.startswith("normalize")]  # a source never pulled is no news
+        where = "; ".join(pulled or ["normalize: the snapshot has no reviews and no OPeRA actions (run `pisar pull` first)"])
+    return UserError(f"the build ended with no rows — {where}; nothing was written (stage tables: {work_db})")
+
+
 def _manifest(recipe: Recipe, raw_dir: Path, tables: Tables, stages: list[dict], written: dict[str, int]) -> dict[str, Any]:
     rows = tables["rows"]
     versions = _versions()
@@ -118,6 +170,7 @@ def _manifest(recipe: Recipe, raw_dir: Path, tables: Tables, stages: list[dict],
         "stages": stages,
         "funnel": [{"step": step, "rows": tables[name].height} for step, name in FUNNEL if name in tables],
         "splits": {split: rows.filter(pl.col("split") == split).height for split in SPLITS},
+        "missing_splits": dict(tables["split_notes"].iter_rows()) if "split_notes" in tables else {},
         "sources": {source: rows.filter(pl.col("source") == source).height for source in SOURCES},
         "data_files": written,
     }
@@ -127,27 +180,41 @@ def build(recipe: Recipe, raw_dir: Path, out_dir: Path, work_dir: Path, *, bench
           progress=None, log=None) -> BuildResult:
     """Build the dataset folder ``out_dir`` from the raw snapshot ``raw_dir`` with ``recipe``.
 
-    ``work_dir`` holds the DuckDB work database and scratch files (recreated on every build).
-    ``out_dir`` is replaced only when the whole build succeeded.
+    ``work_dir`` holds the DuckDB work database and scratch files; like ``out_dir`` it is replaced
+    only if new, empty or an earlier build's (``atomic.output_dir``), and a failed build's replaces
+    it too, so its tables can be inspected. ``out_dir`` is replaced only when the whole build succeeded.
     """
     started = time.perf_counter()
     raw_dir, out_dir, work_dir = Path(raw_dir), Path(out_dir), Path(work_dir)
-    atomic.check_replaceable(out_dir, MANIFEST)
+    check_folders(raw_dir, out_dir, work_dir)
     if not raw_dir.is_dir():
         raise UserError(
             f"{raw_dir}: raw snapshot folder not found; expected the folder `pisar pull` writes (default data/raw), "
             "or run `pisar build` with no arguments to build the embedded sample"
         )
-    shutil.rmtree(work_dir, ignore_errors=True)
-    work_dir.mkdir(parents=True)
-    ctx = BuildContext(snapshot_dir=raw_dir, work_dir=work_dir, seed=recipe.seed)
+    with atomic.output_dir(work_dir, WORK_MARKER, inputs=[raw_dir, out_dir], keep_on_error=True) as scratch:
+        atomic.write_text(scratch / WORK_MARKER, json.dumps({"recipe": recipe.name, "raw": str(raw_dir)}) + "\n")
+        return _run_build(recipe, raw_dir, out_dir, work_dir, scratch, bench_reports, progress, log, started)
+
+
+def check_folders(raw_dir: Path, out_dir: Path, work_dir: Path) -> None:
+    """Refuse an --out or --work folder the build may not replace (the one rule of ``pisar_data.atomic``), before any work."""
+    atomic.check_replaceable(out_dir, MANIFEST, inputs=[raw_dir, work_dir])
+    atomic.check_replaceable(work_dir, WORK_MARKER, inputs=[raw_dir, out_dir])
+
+
+def _run_build(recipe, raw_dir, out_dir, work_dir, scratch, bench_reports, progress, log, started) -> BuildResult:
+    """The stages in ``scratch`` (the new work folder, moved to ``work_dir`` when done), then ``out_dir``."""
+    ctx = BuildContext(snapshot_dir=raw_dir, work_dir=scratch, seed=recipe.seed)
     if progress is not None:
         ctx.progress = progress
     if log is not None:
         ctx.log = log
     work_db = work_dir / "work.duckdb"
-    with duckdb.connect(str(work_db)) as con:
+    with duckdb.connect(str(scratch / "work.duckdb")) as con:
         tables, stages = run_stages(recipe, ctx, con)
+    if tables["rows"].height == 0:
+        raise no_rows_error(tables, stages, work_db)
     with atomic.output_dir(out_dir, MANIFEST) as tmp:
         written = write_dataset(tables["rows"], tmp, recipe.config("write"))
         manifest = _manifest(recipe, raw_dir, tables, stages, written)

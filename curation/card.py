@@ -19,6 +19,8 @@ import jinja2
 import polars as pl
 import yaml
 
+from curation.stages.personas import WAVE_COUNTRY
+from curation.stages.select import CONTEXT_NOUNS
 from pisar_data.schema import ACTION_TYPES, COLUMNS, FEATURES, PERSONA_ATTRIBUTES, SPLITS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -201,15 +203,83 @@ def _results(bench_reports: Iterable[Mapping]) -> list[dict[str, Any]]:
                 "action_mean": model.get("action_mean"),
                 "rationale_mean": model.get("rationale_mean"),
                 "parse_failures": model.get("parse_failures"),
+                "action_type_accuracy": model.get("action_type_accuracy"),
                 "sem_sim_model": report.get("sem_sim_model"),
             })
     return results
+
+
+# --- Train/test leakage (the `leakage` stage, curation/stages/leakage.py) -----------------------------
+
+
+def _leakage(manifest: Mapping) -> dict[str, Any] | None:
+    """The leakage stage's counts and parameters; None when the build had no such stage."""
+    stage = next((s for s in manifest.get("stages", []) if s["name"] == "leakage"), None)
+    if stage is None:
+        return None
+    counts = dict(stage.get("counts") or {})
+    evals = [(split, counts.get(f"{split}_rows_with_duplicates", 0), counts.get(f"{split}_rows", 0)) for split in ("test", "validation") if f"{split}_rows" in counts]
+    return {"counts": counts, "evals": evals}
+
+
+# ---------------------------------------------------------------------------------------------------------
 
 
 def _persona_marginals(rows: pl.DataFrame | None, attribute: str) -> list[tuple[str, int]]:
     if rows is None or "persona_attributes" not in rows.columns:
         return []
     return _value_counts(rows.select(pl.col("persona_attributes").struct.field(attribute)), attribute)
+
+
+def _stage_counts(manifest: Mapping, name: str) -> dict[str, Any]:
+    return next((dict(s.get("counts") or {}) for s in manifest.get("stages", []) if s["name"] == name), {})
+
+
+# How each split unit reads in the card, and what it means for leakage.
+SPLIT_UNITS = {
+    "context": "by {noun}: all rows of one {noun} are in one split, so test measures unseen {noun}s",
+    "participant": "by participant: all sessions of one person are in one split, so test measures unseen people "
+                   "on {noun}s that are also in train",
+    "session": "by session: test measures unseen sessions, possibly of people and on {noun}s that are also in train",
+    "review": "by review: its test rows are unseen reviews of {noun}s that are also in train (their screenshots too), "
+              "not unseen {noun}s",
+    "train_only": "train only: too few {noun}s for a leakage-free test and validation split",
+}
+
+
+def _split_units(manifest: Mapping) -> list[tuple[str, str]]:
+    counts = _stage_counts(manifest, "select")
+    units = [(k.removeprefix("split_unit_"), v) for k, v in counts.items() if k.startswith("split_unit_")]
+    return [(source, SPLIT_UNITS.get(unit, unit).format(noun=CONTEXT_NOUNS.get(source, "context"))) for source, unit in units]
+
+
+def _missing_splits(manifest: Mapping) -> list[tuple[str, str]]:
+    """("`validation` and `test`", why) for each reason a split is missing."""
+    grouped: dict[str, list[str]] = {}
+    for split, note in (manifest.get("missing_splits") or {}).items():
+        grouped.setdefault(note, []).append(f"`{split}`")
+    return [(" and ".join(splits), note) for note, splits in grouped.items()]
+
+
+def _personas(manifest: Mapping, tables: Mapping[str, pl.DataFrame]) -> dict[str, Any]:
+    """The review frame and the store countries of the selected review rows."""
+    counts = _stage_counts(manifest, "personas")
+    rows, tuples = tables.get("rows"), tables.get("tuples")
+    countries: list[tuple[str, int]] = []
+    if rows is not None and tuples is not None and "store_country" in tuples.columns:
+        reviews = rows.filter(pl.col("source") != "opera").select("id").join(tuples.select("id", "store_country"), on="id", how="left")
+        countries = _value_counts(reviews.with_columns(pl.col("store_country").fill_null("unknown")), "store_country")
+    only = ((manifest.get("recipe") or {}).get("personas") or {}).get("only_wave_country")
+    return {
+        "frame": counts.get("review_frame"),
+        "frame_respondents": counts.get("frame_respondents"),
+        "frame_share": counts.get("frame_weight_share"),
+        "wave_country": WAVE_COUNTRY,
+        "store_countries": countries,
+        "outside": sum(n for c, n in countries if c != WAVE_COUNTRY),
+        "only_wave_country": bool(only),
+        "dropped_outside": sum(v for k, v in counts.items() if k.startswith("dropped_store_country_")),
+    }
 
 
 def card_context(manifest: Mapping, tables: Mapping[str, pl.DataFrame], bench_reports: Iterable[Mapping] = ()) -> dict[str, Any]:
@@ -224,11 +294,15 @@ def card_context(manifest: Mapping, tables: Mapping[str, pl.DataFrame], bench_re
         "recipe_description": (manifest.get("recipe") or {}).get("description", ""),
         "seed": manifest.get("seed"),
         "total_rows": sum(manifest["splits"].values()),
-        "splits": [(s, manifest["splits"].get(s, 0)) for s in SPLITS],
+        "splits": [(s, manifest["splits"].get(s, 0)) for s in SPLITS if manifest["splits"].get(s, 0)],
+        "missing_splits": _missing_splits(manifest),
+        "split_units": _split_units(manifest),
+        "personas": _personas(manifest, tables),
         "sources": list(manifest.get("sources", {}).items()),
         "funnel": manifest.get("funnel", []),
         "stages": _stages(manifest),
         "dedup": _dedup(manifest, tables),
+        "leakage": _leakage(manifest),
         "front": _front_matter(manifest, rows),
         "examples": _examples(rows),
         "results": _results(bench_reports),
@@ -237,7 +311,6 @@ def card_context(manifest: Mapping, tables: Mapping[str, pl.DataFrame], bench_re
         "screen_sources": _value_counts(rows, "screen_source"),
         "anchor_methods": _value_counts(rows, "anchor_method"),
         "languages": _value_counts(rows, "lang"),
-        "countries": _value_counts(tables.get("reviews"), "country"),
         "regions": _persona_marginals(rows, "region"),
         "persona_attributes": PERSONA_ATTRIBUTES,
         "pew_respondents": None if pew is None else pew.height,

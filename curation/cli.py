@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from pisar_data.errors import UserError
@@ -35,12 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_bench_report(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: bench report not found; expected report.json written by `pisar bench`") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path}: not a readable JSON bench report ({error.__class__.__name__})") from None
+    from pisar_data.user_files import read_json
+
+    data = read_json(path, "report.json written by `pisar bench`")
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
         raise UserError(f"{path}: bench report has no 'models' list; expected report.json written by `pisar bench`")
     return data
@@ -62,6 +58,7 @@ def build(argv: list[str]) -> int:
     if args.sample or (args.raw is None and args.recipe is None):
         recipe = recipes.load(recipes.SAMPLE_RECIPE)
         work = args.work / recipe.name
+        build_module.check_folders(work.parent / f"{recipe.name}-raw", args.out, work)
         raw = embedded_sample.import_sample(work.parent / f"{recipe.name}-raw")
         console.print(f"Building the embedded sample (imported into {raw})")
     else:
@@ -86,7 +83,7 @@ def _summary(console, result) -> None:
     for column in ("split", "rows"):
         splits.add_column(column, justify="right" if column == "rows" else "left")
     for split, count in manifest["splits"].items():
-        splits.add_row(split, f"{count:,}")
+        splits.add_row(split, f"{count:,}" if count else "not written (no rows)")
     console.print(splits)
     out = result.out_dir.resolve()
     console.print(f"Wrote {out} in {result.seconds:.1f} s (peak memory {peak_rss_mb():,.0f} MB); stage tables in {result.work_db}",

@@ -69,7 +69,7 @@ def main(argv: list[str]) -> int:
         width = len(str(max(len(table) - 1, 0)))
         id_list = [str(i).zfill(width) for i in range(len(table))]
 
-    check_replaceable(args.out, STATS)
+    check_replaceable(args.out, STATS, inputs=[args.file])
     from pisar_data.minhash import deduplicate
 
     progress, log = _reporting(args.quiet)
@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
     if args.id_column is None:
         decisions = decisions.with_columns(pl.col("kept_id", "removed_id").cast(pl.Int64).cast(pl.Utf8))
     stats = {"input": str(args.file), "text_column": args.text_column, "id_column": args.id_column, **result.counts}
-    with output_dir(args.out, STATS) as tmp:
+    with output_dir(args.out, STATS, inputs=[args.file]) as tmp:
         table.filter(pl.Series(result.kept)).write_parquet(tmp / "kept.parquet")
         decisions.write_parquet(tmp / "duplicates.parquet")
         (tmp / STATS).write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

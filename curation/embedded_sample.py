@@ -17,10 +17,10 @@ from curation.sources import app_store, google_play, opera, pew_atp, screens
 
 def _app_store_metadata(raw_dir: Path, entry: dict) -> None:
     """An App Store dump carries no app metadata; record what the lookup API would have returned."""
-    pull = Pull.open(raw_dir, "app_store", {"sample_metadata": entry["app_id"]}, {})
     lookup = {"trackId": int(entry["app_id"]), "trackName": entry["app_name"], "primaryGenreName": entry["genre"]}
-    pull.add("apps", [{**lookup, ID: entry["app_id"]}], _app_id=entry["app_id"], _country=entry.get("country"))
-    pull.finish()
+    with Pull.open(raw_dir, "app_store", {"sample_metadata": entry["app_id"]}, {}) as pull:
+        pull.add("apps", [{**lookup, ID: entry["app_id"]}], _app_id=entry["app_id"], _country=entry.get("country"))
+        pull.finish()
 
 
 def import_sample(raw_dir: Path) -> Path:

@@ -2,7 +2,9 @@
 
 Verification comes first and refuses the folder (UserError naming the file) unless:
 - every file matches the SHA-256 and size in ``build/manifest.json``, and no file is missing or unlisted;
-- every ``data/*.parquet`` has exactly the schema ``pisar_data.schema.ARROW_SCHEMA`` (metadata ignored);
+- every ``data/*.parquet`` has exactly the schema ``pisar_data.schema.ARROW_SCHEMA`` (metadata ignored)
+  and the row count the manifest records for it; the manifest's ``splits`` and the card's
+  ``dataset_info`` (split sizes, features) agree with the files;
 - no forbidden field (``pisar_data.schema.FORBIDDEN_FIELDS``) is a column, a card feature or a JSON key;
 - no personal-data pattern (``pisar_data.pii.find_pii``) is in a free-text column or an example row of the card.
 
@@ -25,8 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from curation.build import MANIFEST
+from pisar_data.atomic import OUTPUT_LISTING
 from pisar_data.errors import UserError
 from pisar_data.hashing import sha256_file
+from pisar_data.schema import SPLITS
+from pisar_data.user_files import read_json, read_text
 
 # Remote files under these folders that the local folder no longer has are deleted by the upload,
 # so that a rebuild with fewer shards does not leave stale shards matched by `data/train-*`.
@@ -60,10 +65,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
         raise UserError(f"{path}: build manifest not found; expected a dataset folder written by `pisar build`")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path}: not a readable JSON build manifest ({error.__class__.__name__})") from None
+    manifest = read_json(path, "the build manifest `pisar build` writes")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("splits"), dict):
         raise UserError(f"{path}: build manifest lacks 'files' or 'splits'; expected the manifest `pisar build` writes")
     return manifest
@@ -73,7 +75,7 @@ def _check_integrity(folder: Path, manifest: dict[str, Any]) -> list[LocalFile]:
     listed: dict[str, dict] = manifest["files"]
     on_disk = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     for relpath in on_disk:
-        if relpath != MANIFEST and relpath not in listed:
+        if relpath not in (MANIFEST, OUTPUT_LISTING) and relpath not in listed:
             raise UserError(f"{folder / relpath}: file not listed in {MANIFEST}; expected only files written by the build")
     files = []
     for relpath, entry in sorted(listed.items()):
@@ -117,7 +119,8 @@ def _field_names(fields) -> list[str]:
     return names
 
 
-def _check_parquet(folder: Path, relpath: str) -> None:
+def _check_parquet(folder: Path, relpath: str) -> int:
+    """Schema, forbidden fields and personal data of one shard; returns its number of rows."""
     import pyarrow.parquet as pq
 
     from pisar_data.pii import find_pii
@@ -150,21 +153,55 @@ def _check_parquet(folder: Path, relpath: str) -> None:
             if kinds:
                 raise UserError(f"{path}: row {row_id}, column {column}: {', '.join(kinds)} found; "
                                 "expected no personal data in published text")
+    return table.num_rows
 
 
-def _check_card(folder: Path) -> None:
+def _check_counts(folder: Path, manifest: dict[str, Any], rows: dict[str, int]) -> dict[str, int]:
+    """Rows per file against the manifest's record of them and its split sizes; returns rows per split."""
+    for relpath, n in rows.items():
+        recorded = manifest["files"][relpath].get("rows")
+        if recorded is not None and recorded != n:
+            raise UserError(f"{folder / relpath}: {n:,} rows, but {MANIFEST} says {recorded:,}; the file changed after the build")
+    per_split = {split: sum(n for relpath, n in rows.items() if Path(relpath).name.startswith(f"{split}-")) for split in SPLITS}
+    for split, n in per_split.items():
+        claimed = manifest["splits"].get(split, 0)
+        if claimed != n:
+            raise UserError(f"{folder / MANIFEST}: splits says {split} has {claimed:,} rows, but its data files hold {n:,}")
+    return per_split
+
+
+def _check_card_info(path: Path, info: Any, per_split: dict[str, int]) -> None:
+    """The card's dataset_info against the files: a split entry per non-empty split, its size, the features."""
+    import yaml
+
+    from pisar_data.schema import FEATURES
+
+    info = info if isinstance(info, dict) else {}
+    claimed = {s.get("name"): s.get("num_examples") for s in info.get("splits") or [] if isinstance(s, dict)}
+    for split in SPLITS:
+        if claimed.get(split, 0) != per_split[split]:
+            raise UserError(f"{path}: dataset_info says split {split} has {claimed.get(split, 0)} rows, but its data files hold {per_split[split]:,}; "
+                            "the card changed after the build")
+    expected = yaml.safe_load(yaml.safe_dump(FEATURES._to_yaml_list()))
+    if info.get("features") != expected:
+        raise UserError(f"{path}: dataset_info features differ from pisar_data.schema.FEATURES; the card changed after the build")
+
+
+def _check_card(folder: Path, per_split: dict[str, int]) -> None:
     import yaml
     from huggingface_hub import DatasetCard
 
     from pisar_data.pii import find_pii
 
     path = folder / "README.md"
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "the dataset card `pisar build` writes")
     try:
         card = DatasetCard(text)
     except (ValueError, yaml.YAMLError) as error:
         raise UserError(f"{path}: card metadata is not valid YAML front matter ({error})") from None
-    features = (card.data.to_dict().get("dataset_info") or {}).get("features") or []
+    info = card.data.to_dict().get("dataset_info") or {}
+    _check_card_info(path, info, per_split)
+    features = info.get("features") or []
 
     def feature_names(items) -> list[str]:
         names = []
@@ -177,8 +214,13 @@ def _check_card(folder: Path) -> None:
     if name:
         raise UserError(f"{path}: forbidden field {name!r} in the card; such fields must never be published")
     # The card's prose is the project's template (links, citation); the rows it quotes are data.
-    for block in re.findall(r"```json\n(.*?)\n```", text, flags=re.S):
-        row = json.loads(block)
+    for number, block in enumerate(re.findall(r"```json\n(.*?)\n```", text, flags=re.S), 1):
+        try:
+            row = json.loads(block)
+        except json.JSONDecodeError as error:
+            raise UserError(f"{path}: example row {number} is not valid JSON ({error.msg}); the card changed after the build") from None
+        if not isinstance(row, dict):
+            raise UserError(f"{path}: example row {number} is not a JSON object; the card changed after the build")
         for column in PII_TEXT_COLUMNS:
             kinds = find_pii(row.get(column) if isinstance(row.get(column), str) else None)
             if kinds:
@@ -194,10 +236,7 @@ def _check_json_keys(folder: Path, relpath: str) -> None:
             return [k for v in value for k in keys(v)]
         return []
 
-    try:
-        data = json.loads((folder / relpath).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise UserError(f"{folder / relpath}: not valid JSON") from None
+    data = read_json(folder / relpath, "a JSON file written by the build")
     name = _forbidden(keys(data))
     if name:
         raise UserError(f"{folder / relpath}: forbidden field {name!r}; such fields must never be published")
@@ -210,12 +249,13 @@ def verify_folder(folder: Path) -> tuple[dict[str, Any], list[LocalFile]]:
         raise UserError(f"{folder}: dataset folder not found; expected the folder `pisar build --out DIR` writes")
     manifest = _read_manifest(folder)
     files = _check_integrity(folder, manifest)
+    rows = {}
     for file in files:
         if file.path.startswith("data/") and file.path.endswith(".parquet"):
-            _check_parquet(folder, file.path)
+            rows[file.path] = _check_parquet(folder, file.path)
         elif file.path.endswith(".json"):
             _check_json_keys(folder, file.path)
-    _check_card(folder)
+    _check_card(folder, _check_counts(folder, manifest, rows))
     return manifest, files
 
 
@@ -319,7 +359,7 @@ def main(argv: list[str], config: PublishConfig | None = None) -> int:
         raise UserError(f"--repo {args.repo!r}: expected ORG/NAME, e.g. my-org/pisar")
     manifest, files = verify_folder(args.folder)
     total = sum(f.bytes for f in files)
-    print(f"{args.folder}: verified {len(files)} files ({total:,} bytes): checksums, schema, no forbidden field, no personal data")
+    print(f"{args.folder}: verified {len(files)} files ({total:,} bytes): checksums, schema, row counts, card, no forbidden field, no personal data")
     if args.dry_run:
         for file in files:
             print(f"  {file.bytes:>14,}  {file.path}")

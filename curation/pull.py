@@ -13,7 +13,9 @@ DESCRIPTION = """\
 Fetch a public source (or import a file you already have) into the raw snapshot: an append-only
 folder per source and pull under --raw, records exactly as the source returned them, a manifest
 with parameters, tool versions and SHA-256 of every file. Pulls are resumable (run the same
-command again after an interruption) and idempotent (records already in the snapshot are skipped).
+command again after an interruption) and idempotent (records already in the snapshot are skipped;
+a corrected record replaces its earlier version). Concurrent pulls of one source wait for each
+other. A truncated dump is refused unless --allow-truncated is given.
 """
 
 EXAMPLES = """\
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     gp.add_argument("--sort", default="newest", choices=("newest", "most_relevant", "rating"), help="review order (default: newest)")
     gp.add_argument("--screenshots", type=int, default=8, help="listing screenshots to download (default: 8)")
     gp.add_argument("--from-file", type=Path, help="import a native dump instead of fetching")
+    gp.add_argument("--allow-truncated", action="store_true", help="import a truncated dump without its cut last record (recorded in the manifest)")
 
     ap = add(
         "app-store",
@@ -66,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--app-id", help="numeric App Store id (the digits after 'id' in the app's URL)")
     ap.add_argument("--country", default=None, help="store country (default: us)")
     ap.add_argument("--from-file", type=Path, help="import an app-store-scraper dump instead of fetching")
+    ap.add_argument("--allow-truncated", action="store_true", help="import a truncated dump without its cut last record (recorded in the manifest)")
 
     pew = add(
         "pew-atp",
@@ -119,7 +123,7 @@ def main(argv: list[str]) -> int:
         from curation.sources import google_play
 
         if args.from_file:
-            result = google_play.import_dump(args.from_file, args.raw, args.app, args.lang, args.country)
+            result = google_play.import_dump(args.from_file, args.raw, args.app, args.lang, args.country, args.allow_truncated)
         elif not args.app:
             raise UserError("google-play: expected --app PACKAGE_NAME (or --from-file DUMP)")
         else:
@@ -133,7 +137,7 @@ def main(argv: list[str]) -> int:
         if not args.app_id:
             raise UserError("app-store: expected --app-id NUMERIC_ID")
         if args.from_file:
-            result = app_store.import_dump(args.from_file, args.raw, args.app_id, args.country)
+            result = app_store.import_dump(args.from_file, args.raw, args.app_id, args.country, args.allow_truncated)
         else:
             with _progress(f"pulling {args.app_id} from the App Store") as log:
                 result = app_store.pull(args.raw, args.app_id, args.country or "us", log=log)

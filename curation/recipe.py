@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pisar_data.errors import UserError
+from pisar_data.user_files import read_toml
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 REFERENCE_RECIPE = RECIPES_DIR / "pisar-v1.toml"
@@ -25,7 +25,7 @@ SAMPLE_RECIPE = RECIPES_DIR / "sample.toml"
 
 # Build order. Each name is a module in curation.stages and a table in the recipe. The table stages
 # turn tables into tables; `write` turns the final `rows` table into the dataset folder.
-TABLE_STAGES = ("normalize", "clean", "dedup", "extract", "opera", "personas", "screens", "anchor", "select")
+TABLE_STAGES = ("normalize", "clean", "dedup", "extract", "opera", "personas", "screens", "anchor", "select", "leakage")
 STAGE_NAMES = (*TABLE_STAGES, "write")
 TOP_LEVEL_KEYS = {"name", "seed", "description"}
 
@@ -134,14 +134,4 @@ def from_dict(data: dict[str, Any], path: Path | None = None) -> Recipe:
 
 def load(path: str | Path) -> Recipe:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: recipe file not found; expected a TOML recipe (see curation/recipes/pisar-v1.toml)") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read recipe ({error.__class__.__name__}); expected a UTF-8 TOML file") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path}: not valid TOML ({error})") from None
-    return from_dict(data, path)
+    return from_dict(read_toml(path, "a TOML build recipe (see curation/recipes/pisar-v1.toml)"), path)

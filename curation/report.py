@@ -1,13 +1,21 @@
-"""The build report: ``build/report.html`` with matplotlib figures, and the funnel table of the terminal summary.
+"""The build report: ``build/report.html`` with a gallery of rows, stage tables and matplotlib figures,
+and the funnel table of the terminal summary.
 
-Figures (PNG under ``build/figures/``): source mix, the funnel of rows through every stage, duplicate
-cluster sizes, anchor scores, persona marginals against the Pew weighted marginals, action types, text
-lengths and split sizes. A figure whose table the build did not produce is listed as missing instead.
-PNGs are written without a timestamp or software tag, so the same build gives byte-identical files.
+- Gallery, per source: the best- and the worst-anchored kept rows and a few dropped ones with their
+  reason, each with its screen thumbnail (a JPEG embedded as a data: URI, so the page needs no other
+  file), persona, intent, action (type), rationale and anchor score.
+- Tables: the funnel, the splits (and why a missing one is missing), and every stage's counts.
+- Figures (PNG under ``build/figures/``, linked relatively): source mix, the funnel of rows through
+  every stage, duplicate cluster sizes, anchor scores, persona marginals against the Pew weighted
+  marginals of the review frame, action types, text lengths and split sizes. A figure whose table the build did not
+  produce is listed as missing instead.
+PNGs and thumbnails are written without a timestamp or software tag, so the same build gives
+byte-identical files.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 from collections.abc import Callable, Mapping
@@ -16,6 +24,7 @@ from pathlib import Path
 import polars as pl
 from rich.table import Table
 
+from curation.stages.personas import in_frame
 from pisar_data import atomic
 from pisar_data.schema import ACTION_TYPES, PERSONA_ATTRIBUTES, PERSONA_VOCABULARY, SPLITS
 
@@ -118,11 +127,15 @@ def fig_anchor_scores(manifest: Mapping, tables: Mapping) -> bytes | None:
     return _png(fig)
 
 
-def persona_marginals(tables: Mapping) -> dict[str, pl.DataFrame]:
-    """Per attribute: value, share of rows, share of the Pew weight (both over non-null values)."""
+def persona_marginals(tables: Mapping, frame: Mapping | None = None) -> dict[str, pl.DataFrame]:
+    """Per attribute: value, share of rows, share of the Pew weight (both over non-null values); with
+    ``frame`` (the recipe's ``[personas] review_frame``), the weight of the respondents inside it only,
+    the population review personas are drawn from."""
     rows, pew = tables.get("rows"), tables.get("pew_profiles")
     if rows is None or "persona_attributes" not in rows.columns:
         return {}
+    if pew is not None and frame:
+        pew = pew.filter(in_frame({a: tuple(v) for a, v in frame.items()}))
     out = {}
     attributes = rows.select(pl.col("persona_attributes").struct.unnest())
     for attribute in PERSONA_ATTRIBUTES:
@@ -141,7 +154,8 @@ def persona_marginals(tables: Mapping) -> dict[str, pl.DataFrame]:
 
 
 def fig_persona_marginals(manifest: Mapping, tables: Mapping) -> bytes | None:
-    marginals = persona_marginals(tables)
+    review_frame = ((manifest.get("recipe") or {}).get("personas") or {}).get("review_frame")
+    marginals = persona_marginals(tables, review_frame)
     if not marginals:
         return None
     plt = _pyplot()
@@ -151,7 +165,8 @@ def fig_persona_marginals(manifest: Mapping, tables: Mapping) -> bytes | None:
     for ax, (attribute, frame) in zip(axes.flat, marginals.items()):
         positions = range(frame.height)
         ax.barh([p + 0.2 for p in positions], frame["corpus"].to_list(), height=0.4, label="PiSAR rows", color="#4c72b0")
-        ax.barh([p - 0.2 for p in positions], frame["pew"].to_list(), height=0.4, label="Pew ATP (weighted)", color="#c44e52")
+        ax.barh([p - 0.2 for p in positions], frame["pew"].to_list(), height=0.4, label="Pew ATP (weighted" + (", review frame)" if review_frame else ")"),
+                color="#c44e52")
         # "$75k-$150k" would otherwise be read as mathtext between the dollar signs
         ax.set_yticks(list(positions), [v.replace("$", r"\$") for v in frame["value"].to_list()], fontsize=7)
         ax.set_title(attribute, fontsize=9)
@@ -243,14 +258,116 @@ def _html_table(header: list[str], rows: list[list]) -> str:
     return f"<table><thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _html(manifest: Mapping, figures: list[tuple[str, str, str | None]]) -> str:
+GALLERY_ROWS = 3  # rows per group (best-anchored, worst-anchored, dropped) and source
+THUMBNAIL_SIZE = (180, 320)  # bounding box in pixels (a phone screenshot's 9:16)
+TEXT_LIMIT = 300  # characters of a text field shown in the gallery
+
+
+def thumbnail(path: str | None) -> str | None:
+    """A data: URI of a small JPEG of the image at ``path`` (None when there is none or it cannot be read)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not path:
+        return None
+    try:
+        with Image.open(path) as image:
+            small = image.convert("RGB")
+            small.thumbnail(THUMBNAIL_SIZE)
+    except (OSError, UnidentifiedImageError):
+        return None
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _dropped(tables: Mapping) -> pl.DataFrame | None:
+    """Tuples dropped after they had a persona (anchoring, store country): id, reason, anchor_score, image_path."""
+    tuples = tables.get("tuples")
+    frames = [tables[name].select("id", "reason", *(["anchor_score"] if "anchor_score" in tables[name].columns else []),
+                                  *(["screen_id"] if "screen_id" in tables[name].columns else []))
+              for name in ("anchor_drops", "persona_drops") if tables.get(name) is not None and tables[name].height]
+    if tuples is None or not frames:
+        return None
+    drops = pl.concat(frames, how="diagonal_relaxed").join(tuples.drop("anchor_score", "image_path", "screen_id", strict=False), on="id")
+    library = tables.get("screen_library")
+    if "screen_id" in drops.columns and library is not None:  # the screen a below-threshold row came closest to
+        drops = drops.join(library.select("context_id", "screen_id", "image_path"), on=["context_id", "screen_id"], how="left")
+    return drops
+
+
+def gallery_rows(tables: Mapping) -> dict[str, dict[str, list[dict]]]:
+    """{source: {"best": rows, "worst": rows, "dropped": rows}}: kept rows by anchor score, dropped ones
+    one reason at a time (most frequent reason first), all ties broken by id."""
+    rows = tables.get("rows")
+    drops = _dropped(tables)
+    sources = sorted(set(rows["source"].to_list() if rows is not None else []) | set(drops["source"].to_list() if drops is not None else []))
+    out = {}
+    for source in sources:
+        kept = rows.filter(pl.col("source") == source) if rows is not None else None
+        best = kept.sort(["anchor_score", "id"], descending=[True, False]).head(GALLERY_ROWS) if kept is not None else None
+        worst = (kept.filter(~pl.col("id").is_in(best["id"])).sort(["anchor_score", "id"]).head(GALLERY_ROWS)
+                 if kept is not None else None)
+        dropped = []
+        if drops is not None:
+            part = drops.filter(pl.col("source") == source)
+            order = {r: i for i, (r, _) in enumerate(part.group_by("reason").len().sort(["len", "reason"], descending=[True, False]).iter_rows())}
+            part = part.with_columns(pl.col("reason").replace_strict(order, return_dtype=pl.Int64).alias("_reason_rank"),
+                                     pl.col("id").cum_count().over("reason").alias("_nth"))
+            dropped = part.sort(["_nth", "_reason_rank", "id"]).head(GALLERY_ROWS).to_dicts()
+        out[source] = {"best": best.to_dicts() if best is not None else [], "worst": worst.to_dicts() if worst is not None else [],
+                       "dropped": dropped}
+    return out
+
+
+def _cut(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + "…"
+
+
+def _row_card(row: Mapping) -> str:
+    uri = thumbnail(row.get("image_path"))
+    screen = (f'<img class=thumb src="{uri}" alt="screen of {html.escape(row.get("context_name") or row.get("context_id") or "")}">'
+              if uri else '<div class="thumb none">no screen</div>')
+    score = row.get("anchor_score")
+    facts = [("context", f"{row.get('context_name') or ''} ({row.get('context_id') or ''})"), ("persona", row.get("persona")),
+             ("intent", row.get("intent")), ("action", f"{row.get('action') or ''} [{row.get('action_type') or ''}]"),
+             ("rationale", row.get("rationale")),
+             ("anchor score", "–" if score is None else f"{score:.3f}" + (f" ({row['anchor_method']})" if row.get("anchor_method") else ""))]
+    if row.get("reason"):
+        facts.insert(0, ("dropped", row["reason"]))
+    if row.get("screen_text") is not None:
+        facts.append(("screen text", row.get("screen_text")))
+    items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(_cut(v))}</dd>" for k, v in facts)
+    return f"<div class=row>{screen}<dl>{items}</dl></div>"
+
+
+def _gallery(tables: Mapping) -> str:
+    groups = (("best", "Best-anchored kept rows"), ("worst", "Worst-anchored kept rows"), ("dropped", "Dropped rows and why"))
+    parts = []
+    for source, rows in gallery_rows(tables).items():
+        parts.append(f"<h3>{html.escape(source)}</h3>")
+        for key, title in groups:
+            cards = "".join(_row_card(r) for r in rows[key]) or "<p class=missing>None.</p>"
+            parts.append(f"<h4>{title}</h4><div class=rows>{cards}</div>")
+    return "".join(parts) or "<p class=missing>The build selected no rows.</p>"
+
+
+def _stage_tables(manifest: Mapping) -> str:
+    parts = []
+    for stage in manifest.get("stages", []):
+        counts = dict(stage.get("counts") or {})
+        lines = [[k, counts.pop(k)] for k in ("in", "out") if k in counts]
+        lines += [[k.replace("_", " "), v] for k, v in counts.items()]
+        body = _html_table(["count", "value"], [[k, f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v] for k, v in lines])
+        parts.append(f"<div class=stage><h3>{html.escape(stage['name'])} <small>{stage.get('seconds', '')} s</small></h3>{body}</div>")
+    return "".join(parts)
+
+
+def _html(manifest: Mapping, tables: Mapping, figures: list[tuple[str, str, str | None]]) -> str:
     funnel = _html_table(["step", "rows"], [[f["step"], f"{f['rows']:,}"] for f in manifest.get("funnel", [])])
-    stages = _html_table(
-        ["stage", "seconds", "counts"],
-        [[s["name"], s.get("seconds", ""), ", ".join(f"{k}={v}" for k, v in (s.get("counts") or {}).items())]
-         for s in manifest.get("stages", [])],
-    )
-    splits = _html_table(["split", "rows"], [[s, f"{n:,}"] for s, n in manifest.get("splits", {}).items()])
+    missing = manifest.get("missing_splits") or {}
+    splits = _html_table(["split", "rows"], [[s, f"{n:,}" if n else f"not written: {missing.get(s, 'no rows')}"]
+                                             for s, n in manifest.get("splits", {}).items()])
     sections = []
     for name, title, path in figures:
         if path is None:
@@ -260,10 +377,16 @@ def _html(manifest: Mapping, figures: list[tuple[str, str, str | None]]) -> str:
     title = f"PiSAR build report — {manifest.get('recipe_name', '')} (PiSAR {manifest.get('pisar_version', '')}, seed {manifest.get('seed', '')})"
     return (
         "<!doctype html><html><head><meta charset=utf-8>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:1000px;margin:auto}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
-        "img{max-width:100%}.missing{color:#a00}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><h2>Funnel</h2>{funnel}<h2>Splits</h2>{splits}<h2>Stages</h2>{stages}"
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:1100px;margin:auto;padding:0 1em}}"
+        "table{border-collapse:collapse;margin-bottom:1em}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}"
+        "img{max-width:100%}.missing{color:#a00}.rows{display:flex;flex-wrap:wrap;gap:12px}"
+        ".row{display:flex;gap:10px;width:520px;border:1px solid #ddd;border-radius:6px;padding:8px;font-size:13px}"
+        ".thumb{width:180px;flex:none;object-fit:contain;align-self:flex-start;border:1px solid #eee}"
+        ".thumb.none{height:120px;display:flex;align-items:center;justify-content:center;color:#888;background:#f4f4f4}"
+        "dl{margin:0}dt{font-weight:bold;color:#555}dd{margin:0 0 4px 0}"
+        ".stages{display:flex;flex-wrap:wrap;gap:16px}.stage h3{margin:.3em 0}small{color:#777;font-weight:normal}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><h2>Funnel</h2>{funnel}<h2>Splits</h2>{splits}"
+        f"<h2>Rows by source</h2>{_gallery(tables)}<h2>Stages</h2><div class=stages>{_stage_tables(manifest)}</div>"
         + "".join(sections) + "</body></html>\n"
     )
 
@@ -280,5 +403,5 @@ def write_report(manifest: dict, tables: dict[str, pl.DataFrame], build_dir: Pat
         atomic.write_bytes(build_dir / "figures" / f"{name}.png", png)
         drawn.append((name, title, f"figures/{name}.png"))
     path = build_dir / "report.html"
-    atomic.write_text(path, _html(manifest, drawn))
+    atomic.write_text(path, _html(manifest, tables, drawn))
     return path

@@ -1,6 +1,6 @@
 """`pisar predict` and `pisar bench`.
 
-    pisar predict --model RUN_DIR | hf:MODEL | openai:MODEL | anthropic:MODEL | knn --data DIR [--split test] --out PREDS.jsonl
+    pisar predict --model RUN_DIR | hf:MODEL | openai:MODEL | anthropic:MODEL | knn --data DIR [--split test] [--ablate persona|screen|intent] --out PREDS.jsonl
     pisar bench PREDS.jsonl [MORE.jsonl ...] --data DIR [--split test] [--out REPORT_DIR]
 
 Heavy libraries (torch, sentence-transformers, datasets, the SDKs) are imported inside functions.
@@ -16,7 +16,7 @@ from typing import Any
 
 from pisar_data.errors import UserError
 
-TEXT_COLUMNS = ("id", "source", "context_name", "persona", "intent", "screen_text", "action", "rationale")
+TEXT_COLUMNS = ("id", "source", "context_name", "persona", "intent", "screen_text", "action_type", "action", "rationale")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,9 +42,25 @@ def _load_rows(data: str, split: str, *, limit: int | None = None) -> list[dict[
     return list(_load_split(data, split, images=False, limit=limit))
 
 
+def _train_rows(data: str) -> list[dict[str, Any]] | None:
+    """The train split's ids and rationales, or None when the dataset has no train split (a split
+    without rows is not written)."""
+    from pisar_data import load_dataset
+
+    splits = load_dataset(data)
+    return list(splits["train"].select_columns(["id", "rationale"])) if "train" in splits else None
+
+
 def _pending(dataset, done: set[str]):
     """The rows whose ids are not in the output yet, in split order."""
     return dataset.select([i for i, row_id in enumerate(dataset["id"]) if row_id not in done])
+
+
+def _adapter_rows(dataset, ablation: str | None):
+    """The rows as every adapter receives them: with the ``--ablate`` input blanked (eval.ablation)."""
+    from eval.ablation import blank
+
+    return (blank(row, ablation) for row in dataset)
 
 
 def _embedding_cache_options(parser: argparse.ArgumentParser) -> None:
@@ -52,9 +68,24 @@ def _embedding_cache_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-embedding-cache", action="store_true", help="encode every text afresh (same numbers, slower)")
 
 
+def _check_caches(args) -> None:
+    """Refuse cache paths that hold something else, before any work (a cache only ever adds its own files)."""
+    from pisar_data.atomic import check_output_file
+    from pisar_data.user_files import check_readable
+
+    folder = args.embedding_cache
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise UserError(f"--embedding-cache {folder}: is a file; expected a folder for the embedding cache")
+    path = getattr(args, "cache", None)
+    if path is not None and check_output_file(path, "the API reply cache (an SQLite file)").is_file() and path.stat().st_size:
+        with check_readable(path, "an SQLite file").open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                raise UserError(f"--cache {path}: not an SQLite database; expected a new file or an earlier API reply cache")
+
+
 def _scorer(model: str | None, args):
-    from eval.api import cache_root
     from eval.semsim import SemSimScorer
+    from pisar_data.cache import cache_root
 
     return SemSimScorer(model, cache_dir=None if args.no_embedding_cache else (args.embedding_cache or cache_root()))
 
@@ -71,6 +102,7 @@ def predict(argv: list[str]) -> int:
     parser.add_argument("--model", required=True, help="RUN_DIR | hf:MODEL | openai:MODEL | anthropic:MODEL | knn")
     parser.add_argument("--data", required=True, help="dataset folder written by `pisar build` (or a Hub id)")
     parser.add_argument("--split", default="test")
+    parser.add_argument("--ablate", choices=("persona", "screen", "intent"), help="blank this input for every row (the model label gets +no-INPUT)")
     parser.add_argument("--out", required=True, type=Path, help="predictions JSONL (appended to; ids already there are skipped)")
     parser.add_argument("--limit", type=int, help="only the first N rows of the split")
     parser.add_argument("--batch-size", type=int, default=8, help="local models: rows per generate() call")
@@ -78,12 +110,16 @@ def predict(argv: list[str]) -> int:
     parser.add_argument("--chunk-size", type=int, default=64, help="local models: rows generated between writes to --out")
     parser.add_argument("--concurrency", type=int, default=4, help="API models: parallel requests")
     parser.add_argument("--max-tokens", type=int, default=2048, help="API models: output limit (reasoning tokens count against it)")
-    parser.add_argument("--temperature", type=float, default=0.0, help="API models that accept a temperature (see eval/prices.toml)")
+    parser.add_argument("--temperature", type=float, default=0.0, help="API models that accept a temperature (see pisar_data/prices.toml)")
     parser.add_argument("--retries", type=int, default=4, help="API models: our retries on 429/5xx after the SDK's own")
     parser.add_argument("--cache", type=Path, help="API reply cache (SQLite); default $PISAR_CACHE_DIR or ~/.cache/pisar/api-cache.sqlite")
     parser.add_argument("--embedding-model", help="knn: sentence-transformers model (default all-MiniLM-L6-v2, offline)")
     _embedding_cache_options(parser)
     args = parser.parse_args(argv)
+    from eval.predictions import check_out_file
+
+    check_out_file(args.out)
+    _check_caches(args)
     at_least = {"limit": 1, "batch_size": 1, "chunk_size": 1, "concurrency": 1, "max_tokens": 1, "max_new_tokens": 1, "retries": 0, "temperature": 0}
     for option, least in at_least.items():
         value = getattr(args, option)
@@ -106,57 +142,60 @@ def predict(argv: list[str]) -> int:
 
 
 def _predict_knn(args) -> int:
+    from eval.ablation import label as ablated
     from eval.knn import model_label, predict_knn
     from eval.predictions import PredictionWriter
 
-    label = model_label(args.embedding_model)
+    label = ablated(model_label(args.embedding_model), args.ablate)
     rows = _load_split(args.data, args.split, images=False, limit=args.limit)
     with PredictionWriter(args.out, label) as writer:
         pending = _pending(rows, writer.done)
         if len(pending):
             train = _load_rows(args.data, "train")
-            for record in predict_knn(train, list(pending), _scorer(args.embedding_model, args)):
-                writer.write(record)
+            for record in predict_knn(train, list(_adapter_rows(pending, args.ablate)), _scorer(args.embedding_model, args)):
+                writer.write({**record, "model": label})
     print(f"{label}: {len(pending)} new predictions, {len(rows) - len(pending)} already in {args.out}")
     return 0
 
 
 def _predict_api(args, provider: str, name: str) -> int:
-    from eval.api import PRICES_FILE, ApiConfig, ApiPredictor, ResponseCache, default_cache_path
+    from eval.ablation import label as ablated
+    from eval.api import predict
     from eval.predictions import PredictionWriter
+    from pisar_data.cache import KeyValueCache
+    from pisar_data.model_client import PRICES_FILE, ClientConfig, ModelClient, default_cache_path, make_adapter
 
-    config = ApiConfig(max_tokens=args.max_tokens, temperature=args.temperature, concurrency=args.concurrency, retries=args.retries, cache_path=args.cache)
-    if provider == "openai":
-        from eval.openai_adapter import OpenAIAdapter as Adapter
-    else:
-        from eval.anthropic_adapter import AnthropicAdapter as Adapter
-    adapter = Adapter(name, config)
-    cache = ResponseCache(config.cache_path or default_cache_path())
-    predictor = ApiPredictor(adapter, config, cache)
-    if predictor.price is None:
-        print(f"{predictor.name}: not in eval/prices.toml; cost will be reported as unknown", file=sys.stderr)
+    config = ClientConfig(max_tokens=args.max_tokens, temperature=args.temperature, concurrency=args.concurrency, retries=args.retries, cache_path=args.cache)
+    adapter = make_adapter(provider, name, config)
+    cache = KeyValueCache(config.cache_path or default_cache_path())
+    client = ModelClient(adapter, config, cache)
+    if client.price is None:
+        print(f"{client.name}: not in {PRICES_FILE}; cost will be reported as unknown", file=sys.stderr)
+    label = ablated(client.name, args.ablate)
     rows = _load_split(args.data, args.split, images=True, limit=args.limit)
     try:
-        with PredictionWriter(args.out, predictor.name) as writer:
+        with PredictionWriter(args.out, label) as writer:
             pending = _pending(rows, writer.done)
-            progress, task = _progress(len(pending), predictor.name)
+            progress, task = _progress(len(pending), label)
             with progress:
-                for record in predictor.predict(pending):
-                    writer.write(record)
+                for record in predict(client, _adapter_rows(pending, args.ablate)):
+                    writer.write({**record, "model": label})
                     progress.advance(task)
     finally:
         cache.close()
-        stats = predictor.stats
-        paid = f"${stats.paid_usd:.4f}" if predictor.price is not None else f"unknown (model not in {PRICES_FILE.name})"
-        print(f"{predictor.name}: {stats.calls} API calls, {stats.cache_hits} cache hits, paid this run {paid} (cache: {cache.path})")
+        stats = client.stats
+        paid = f"${stats.paid_usd:.4f}" if client.price is not None else f"unknown (model not in {PRICES_FILE.name})"
+        print(f"{client.name}: {stats.calls} API calls, {stats.cache_hits} cache hits, paid this run {paid} (cache: {cache.path})")
     return 0
 
 
 def _predict_local(args, model_name: str, model_ref: str) -> int:
+    from eval.ablation import label as ablated
     from eval.local_vlm import predict_local
     from eval.predictions import PredictionWriter
     from pisar_data.task import parse_prediction
 
+    model_name = ablated(model_name, args.ablate)
     rows = _load_split(args.data, args.split, images=True, limit=args.limit)
     with PredictionWriter(args.out, model_name) as writer:
         pending = _pending(rows, writer.done)
@@ -164,13 +203,13 @@ def _predict_local(args, model_name: str, model_ref: str) -> int:
         with progress:
             # Chunks are written as they finish, so an interrupted run resumes after the last chunk.
             for start in range(0, len(pending), args.chunk_size):
-                chunk = list(pending.select(range(start, min(start + args.chunk_size, len(pending)))))
+                chunk = list(_adapter_rows(pending.select(range(start, min(start + args.chunk_size, len(pending)))), args.ablate))
                 raws = predict_local(model_ref, chunk, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
                 if len(raws) != len(chunk):
                     raise RuntimeError(f"predict_local returned {len(raws)} generations for {len(chunk)} rows")
                 for row, raw in zip(chunk, raws):
                     prediction = parse_prediction(raw)
-                    writer.write({"id": row["id"], "action": prediction.action, "rationale": prediction.rationale, "raw": raw, "model": model_name})
+                    writer.write({"id": row["id"], "action_type": prediction.action_type, "action": prediction.action, "rationale": prediction.rationale, "raw": raw, "model": model_name})
                 progress.advance(task, len(chunk))
     print(f"{model_name}: {len(pending)} new predictions, {len(rows) - len(pending)} already in {args.out}")
     return 0
@@ -185,12 +224,14 @@ def bench(argv: list[str]) -> int:
     parser.add_argument("--sem-sim-model", help="sentence-transformers model name or path (default all-MiniLM-L6-v2, offline)")
     parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--no-leakage-audit", action="store_true", help="skip the audit of near-duplicate rationales between the split and train")
     _embedding_cache_options(parser)
     args = parser.parse_args(argv)
+    _check_caches(args)
     if args.resamples < 1:
         raise UserError(f"--resamples must be a positive number, got {args.resamples}")
 
-    from eval.bench import gold_from_rows, run_bench
+    from eval.bench import gold_from_rows, leakage_audit, run_bench
     from eval.predictions import read_predictions
     from eval.report import REPORT, markdown, write_report
     from eval.stats import BootstrapConfig
@@ -201,10 +242,19 @@ def bench(argv: list[str]) -> int:
     repeated = [str(p) for p, n in Counter(p.resolve() for p in args.predictions).items() if n > 1]
     if repeated:
         raise UserError(f"{', '.join(repeated)}: given more than once; expected each predictions file once")
-    check_replaceable(args.out, REPORT)
-    gold = gold_from_rows(_load_rows(args.data, args.split))
+    check_replaceable(args.out, REPORT, inputs=args.predictions)
+    rows = _load_rows(args.data, args.split)
+    gold = gold_from_rows(rows)
     scorer = _scorer(args.sem_sim_model, args)
-    report, runs = run_bench(args.predictions, gold, scorer, data=str(args.data), split=args.split, bootstrap=BootstrapConfig(resamples=args.resamples, seed=args.seed))
+    leakage = None
+    if args.split != "train" and not args.no_leakage_audit:
+        train = _train_rows(args.data)
+        if train is None:
+            print(f"{args.data}: no train split; the leakage audit is skipped", file=sys.stderr)
+        else:
+            leakage = leakage_audit(rows, train, args.split, embed=scorer.embed, embedding_model=scorer.model_name)
+    bootstrap = BootstrapConfig(resamples=args.resamples, seed=args.seed)
+    report, runs = run_bench(args.predictions, gold, scorer, data=str(args.data), split=args.split, bootstrap=bootstrap, leakage=leakage)
     write_report(args.out, report, runs, gold)
     print(markdown(report))
     print(f"report written to {args.out}/ (report.json, report.md, report.html, figures/, scores.csv)")

@@ -1,6 +1,6 @@
 """`knn`: the offline retrieval floor. For each row, find the train row whose persona + intent +
-screen text is most similar (cosine of sentence embeddings) and predict that row's action and
-rationale verbatim. Ties go to the smallest train id, so the result is deterministic.
+screen text is most similar (cosine of sentence embeddings) and predict that row's action type,
+action and rationale verbatim. Ties go to the smallest train id, so the result is deterministic.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def predict_knn(train: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]],
             records.append(
                 {
                     "id": row["id"],
+                    "action_type": neighbor["action_type"],
                     "action": neighbor["action"],
                     "rationale": neighbor["rationale"],
                     "raw": target_text(neighbor),

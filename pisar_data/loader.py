@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from pisar_data.errors import UserError
@@ -10,6 +11,7 @@ from pisar_data.schema import FEATURES, SPLITS
 
 DEFAULT_HUB_REPO = "pisar-project/pisar"
 HUB_REPO_ENV = "PISAR_HUB_REPO"
+HUB_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*")  # ORG/NAME (or NAME); a path is anything else
 
 
 def hub_repo() -> str:
@@ -29,6 +31,8 @@ def _local_folder(name_or_path: str | os.PathLike) -> Path | None:
         return Path.cwd() / "pisar"
     if path.exists():
         raise UserError(f"{path}: not a PiSAR dataset folder; expected data/{{train,validation,test}}-*.parquet inside")
+    if not HUB_ID.fullmatch(str(name_or_path)):
+        raise UserError(f"{path}: no such dataset folder; expected the folder `pisar build --out DIR` wrote (or a Hub dataset id ORG/NAME)")
     return None
 
 
@@ -50,5 +54,9 @@ def load_dataset(name_or_path: str | os.PathLike = "pisar", split: str | None = 
         result = datasets.load_dataset("parquet", data_files=data_files, features=FEATURES, split=split, **kwargs)
     else:
         repo = hub_repo() if str(name_or_path) == "pisar" else str(name_or_path)
-        result = datasets.load_dataset(repo, split=split, **kwargs)
+        try:
+            result = datasets.load_dataset(repo, split=split, **kwargs)
+        except (OSError, ValueError) as error:  # ConnectionError, DatasetNotFoundError (a FileNotFoundError), …
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise UserError(f"{name_or_path}: not a local dataset folder, and the Hub dataset {repo} could not be loaded ({first})") from None
     return result

@@ -66,8 +66,9 @@ def test_rationales_anchor_to_the_real_screen_they_talk_about(result):
 
 
 def test_unanchorable_rows_and_screenless_contexts_are_dropped_and_counted(result):
-    drops = {r["id"]: r["reason"] for r in result.tables["anchor_drops"].to_dicts()}
-    assert drops == {"gp-3": "below_threshold", "gp-4": "no_screen"}
+    drops = {r["id"]: (r["reason"], r["screen_id"]) for r in result.tables["anchor_drops"].to_dicts()}
+    assert drops["gp-3"][0] == "below_threshold" and drops["gp-3"][1] in (SETTINGS, LOGIN, ROUTES)  # its closest screen
+    assert drops["gp-4"] == ("no_screen", None) and len(drops) == 2
     counts = result.counts
     assert counts["review_contexts_without_screens"] == 1 and counts["dropped_below_threshold"] == 1 and counts["out"] == 2
 
@@ -97,7 +98,7 @@ def test_opera_rows_keep_their_own_screenshot_and_text(real_samples, tmp_path):
     row = result.tables["anchored"].row(0, named=True)
     # the login rationale would fit the sign-in screen better, but the observed screenshot is kept, below threshold or not
     assert row["screen_id"] == ROUTES and row["screen_text"] == "Routes page HTML text" and row["anchor_method"] == "own_screenshot:tfidf"
-    assert result.tables["anchor_drops"].to_dicts() == [{"id": "op-2", "reason": "no_screenshot", "anchor_score": 0.0}]
+    assert result.tables["anchor_drops"].to_dicts() == [{"id": "op-2", "reason": "no_screenshot", "anchor_score": 0.0, "screen_id": None}]
 
 
 def test_every_review_row_is_scored_whatever_the_input_order(real_samples, tmp_path):

@@ -11,7 +11,7 @@ from eval.report import markdown, page
 from eval.semsim import Scores
 from eval.stats import BootstrapConfig
 
-GOLD = Gold(["g1", "g2", "g3", "g4"], ["a", "a", "b", "b"], [("act", "why")] * 4)
+GOLD = Gold(["g1", "g2", "g3", "g4"], ["a", "a", "b", "b"], [("act", "why")] * 4, ["pay", "pay", "rate", "uninstall"])
 
 
 class ActionIsScore:
@@ -118,3 +118,45 @@ def test_runs_of_one_model_are_told_apart_by_file_then_by_path(tmp_path):
     labels = [m["model"] for m in _bench(files)["models"]]
     assert labels == ["knn (first.jsonl)", f"knn ({files[1]})", f"knn ({files[2]})", "openai:gpt-5.5"]
     assert len(set(labels)) == len(labels)
+
+
+def test_action_type_accuracy_macro_f1_and_confusion_by_hand(tmp_path):
+    # gold types: pay, pay, rate, uninstall; sources a, a, b, b
+    typed = _file(tmp_path, "typed", "m", {"g1": 1, "g2": 1, "g3": 1, "g4": 1}, action_type=["pay", "rate", "rate", "uninstall"])
+    untyped = _file(tmp_path, "untyped", "n", {"g1": 1, "g2": 1, "g3": 1})  # no action_type field, no type in raw
+    report = _bench([typed, untyped])
+    m, n = report["models"]
+    assert m["action_type_accuracy"] == 0.75 and m["action_type_per_source"] == {"a": 0.5, "b": 1.0}
+    # F1: pay 2·1/(2·1+0+1) = 2/3, rate 2/3, uninstall 1 -> macro 7/9
+    assert m["action_type_macro_f1"] == pytest.approx(7 / 9, abs=1e-4)
+    assert m["action_type_confusion"] == {"labels": ["pay", "rate", "uninstall", "unknown"],
+                                          "matrix": [[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]]}
+    assert m["action_type_accuracy_ci95"][0] <= 0.75 <= m["action_type_accuracy_ci95"][1]
+    assert (n["action_type_accuracy"], n["action_type_macro_f1"], n["action_type_unknown"]) == (0.0, 0.0, 3)  # 3 answers without a type, 1 missing
+    assert n["action_type_confusion"]["matrix"] == [[0, 0, 0, 2], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]]
+    (diff,) = report["paired_differences"]
+    assert diff["action_type_accuracy"]["mean_diff"] == pytest.approx(0.75)
+    assert diff["mean_diff"] == pytest.approx(0.25)  # sem_sim: n misses g4
+    text = markdown(report)
+    assert "| m | 4 | 75.0% |" in text and "| 0.778 |" in text
+
+
+def test_ablated_runs_are_paired_with_their_full_run(tmp_path):
+    files = [
+        _file(tmp_path, "full", "knn", {"g1": 0.9, "g2": 0.9, "g3": 0.5, "g4": 0.5}, action_type=["pay", "pay", "rate", "uninstall"]),
+        _file(tmp_path, "persona", "knn+no-persona", {"g1": 0.6, "g2": 0.9, "g3": 0.5, "g4": 0.1}, action_type=["pay", "rate", "rate", "rate"]),
+        _file(tmp_path, "other", "hf:x", {"g1": 0.2}),
+        _file(tmp_path, "screen", "openai:gpt-5.5+no-screen", {"g1": 0.3}),  # no full openai run here
+    ]
+    report = _bench(files)
+    assert [(d["a"], d["b"]) for d in report["paired_differences"]] == [("knn", "hf:x")]  # ablated runs are not compared with every model
+    persona, screen = report["ablation_differences"]
+    assert (persona["ablation"], persona["model"], persona["ablated"], persona["n"]) == ("persona", "knn", "knn+no-persona", 4)
+    assert persona["sem_sim"]["mean_diff"] == pytest.approx((0.3 + 0 + 0 + 0.4) / 4)  # full − ablated
+    assert persona["action_type_accuracy"]["mean_diff"] == pytest.approx(1.0 - 0.5)  # g2 and g4 typed wrong
+    assert screen == {"ablation": "screen", "model": None, "ablated": "openai:gpt-5.5+no-screen", "n": 4}
+    assert not any(c["model"] == "openai:gpt-5.5+no-screen" for c in report["paper_comparison"])  # not the paper's zero-shot run
+    text = markdown(report)
+    assert "### What each input is worth" in text
+    assert "| persona | knn | knn+no-persona | 4 | +0.175 |" in text
+    assert "| screen | – (no full run in this report) | openai:gpt-5.5+no-screen | 4 | – |" in text

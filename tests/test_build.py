@@ -59,13 +59,24 @@ def test_project_loader_returns_the_same_rows(built_dataset_dir):
         assert ours[split].to_pandas().drop(columns="screen").equals(plain[split].to_pandas().drop(columns="screen"))
 
 
-def test_ids_are_unique_and_contexts_never_cross_splits(built_dataset_dir):
-    ds = pisar_data.load_dataset(built_dataset_dir)
+def _disjoint(groups: dict[str, set]) -> bool:
+    return not (groups["train"] & groups["validation"] or groups["train"] & groups["test"] or groups["validation"] & groups["test"])
+
+
+def test_ids_are_unique_and_split_units_never_cross_splits(sample_build):
+    import duckdb
+
+    ds = pisar_data.load_dataset(sample_build.out)
     ids = [i for split in SPLITS for i in ds[split]["id"]]
     assert len(ids) == len(set(ids)) and len(ids) > 50
-    contexts = {split: set(ds[split]["context_id"]) for split in SPLITS}
-    assert not (contexts["train"] & contexts["validation"] or contexts["train"] & contexts["test"] or contexts["validation"] & contexts["test"])
-    assert {"google_play", "app_store", "opera"} <= {s for split in SPLITS for s in ds[split]["source"]}
+    # Apps never cross splits; OPeRA (one site) is split by participant, so no participant crosses.
+    contexts = {split: {c for c, s in zip(ds[split]["context_id"], ds[split]["source"]) if s != "opera"} for split in SPLITS}
+    assert _disjoint(contexts)
+    with duckdb.connect(str(sample_build.work / "sample" / "work.duckdb"), read_only=True) as con:
+        pairs = con.execute("select r.split, t.participant_key from rows r join tuples t using (id) where r.source = 'opera'").fetchall()
+    people = {split: {p for s, p in pairs if s == split} for split in SPLITS}
+    assert _disjoint(people) and all(people.values())
+    assert {"google_play", "app_store", "opera"} <= {s for split in ("validation", "test") for s in ds[split]["source"]}
 
 
 def test_manifest_records_inputs_recipe_versions_and_stage_counts(built_dataset_dir):
@@ -73,7 +84,7 @@ def test_manifest_records_inputs_recipe_versions_and_stage_counts(built_dataset_
     assert manifest["seed"] == manifest["recipe"]["seed"] and manifest["recipe_name"] == "sample"
     assert manifest["inputs"] and all(len(item["sha256"]) == 64 for item in manifest["inputs"])
     assert {"python", "polars", "datasets", "datasketch"} <= set(manifest["versions"])
-    assert [s["name"] for s in manifest["stages"]] == ["normalize", "clean", "dedup", "extract", "opera", "personas", "screens", "anchor", "select"]
+    assert [s["name"] for s in manifest["stages"]] == ["normalize", "clean", "dedup", "extract", "opera", "personas", "screens", "anchor", "select", "leakage"]
     assert manifest["funnel"][-1]["rows"] == sum(manifest["splits"].values())
     for relpath, info in manifest["files"].items():
         assert hashlib.sha256((built_dataset_dir / relpath).read_bytes()).hexdigest() == info["sha256"]
@@ -154,3 +165,25 @@ def test_unreadable_input_file(existing_output, sample_build, tmp_path, capsys):
     _expect_error(["build", "--raw", str(raw), "--recipe", str(SAMPLE_RECIPE), "--out", str(existing_output),
                    "--work", str(tmp_path / "w")], capsys, victim.name)
     assert _tree(existing_output) == before
+
+
+def test_a_build_that_ends_with_no_rows_fails_naming_the_stage(existing_output, sample_build, tmp_path, capsys):
+    """Every review tuple scores below an impossible threshold: exit 2, one line saying where the rows ran out."""
+    recipe = tmp_path / "strict.toml"
+    recipe.write_text('name = "strict"\nseed = 1\n[normalize]\nsources = ["google_play", "app_store", "pew_atp", "screens"]\n'
+                      '[anchor]\nmethod = "lexical"\nmin_score_lexical = 0.99\n')
+    before = _tree(existing_output)
+    error = _expect_error(["build", "--recipe", str(recipe), "--raw", str(sample_build.raw), "--out", str(existing_output),
+                           "--work", str(tmp_path / "w"), "--quiet"], capsys, "the build ended with no rows — anchor: ",
+                          "most as below_threshold", "(min_score 0.99)", "screens have no text", "nothing was written")
+    assert " of " in error and "work.duckdb" in error
+    assert _tree(existing_output) == before
+    assert (tmp_path / "w" / "strict" / "work.duckdb").is_file()  # the stage tables stay for inspection
+
+
+def test_sample_splits_hold_no_promotional_spam(built_dataset_dir):
+    import datasets
+
+    ds = datasets.load_dataset(str(built_dataset_dir))
+    texts = [t for split in ds for t in ds[split]["rationale"]]
+    assert not any("gift card" in t.lower() or "follow me" in t.lower() for t in texts)

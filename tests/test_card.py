@@ -164,3 +164,51 @@ def test_template_types_no_figure_by_hand():
     identifiers = r"w17|wave 17|CC-BY-4\.0|L6-v2|float32|int32|SHA-256|≥ 0\.7|95%|scores 0"
     leftover = re.findall(r"\d[\d.,%]*", re.sub(identifiers, "", text))
     assert leftover == []
+
+
+def test_a_build_without_validation_and_test_writes_no_empty_file_and_loads_with_datasets(tmp_path):
+    """Two apps: every row in train. No 0-row parquet (datasets cannot read one), the card lists only train and
+    says why the other splits are missing, and `datasets.load_dataset` reads the folder as it is."""
+    import datasets
+    import polars as pl
+    from huggingface_hub import DatasetCard
+
+    from card_build import make_manifest, make_tables
+    from curation.stages.write import Config, write_dataset
+
+    tables = make_tables(tmp_path / "images")
+    tables["rows"] = tables["rows"].filter(pl.col("source") != "opera").with_columns(pl.lit("train").alias("split"))
+    out = tmp_path / "pisar"
+    written = write_dataset(tables["rows"], out, Config(row_group_size=10, max_rows_per_shard=20))
+    assert sorted(written) == ["data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet"]
+    assert sorted(p.name for p in (out / "data").iterdir()) == [Path(p).name for p in sorted(written)]
+    note = ("a leakage-free split needs a source with at least min_eval_contexts = 3 contexts and this build has "
+            "google_play 3 apps, so every row is in train")
+    manifest = make_manifest(tables, written) | {"missing_splits": {"validation": note, "test": note}}
+    manifest["files"] = {p: {"sha256": "0" * 64, "bytes": (out / p).stat().st_size} for p in written}
+    text = card.render_card(manifest, tables)
+    (out / "README.md").write_text(text, encoding="utf-8")
+
+    data = DatasetCard(text).data
+    assert data.configs == [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}]
+    assert [s["name"] for s in data.dataset_info["splits"]] == ["train"]
+    assert f"**This copy has no `validation` and `test` split**: {note}." in text
+    loaded = datasets.load_dataset(str(out))
+    assert list(loaded) == ["train"] and loaded["train"].num_rows == tables["rows"].height
+
+
+def test_card_states_the_persona_frame_and_reviews_from_other_stores(build):
+    import polars as pl
+
+    folder, manifest, tables = build
+    reviews = tables["rows"].filter(pl.col("source") != "opera")
+    countries = ["us" if i % 3 else "et" if i % 2 else None for i in range(reviews.height)]
+    tuples = reviews.select("id").with_columns(pl.Series("store_country", countries, dtype=pl.Utf8))
+    stages = [s if s["name"] != "personas" else {**s, "counts": {**s["counts"], "review_frame": "internet_use = internet user",
+                                                                    "frame_respondents": 4246, "frame_weight_share": 0.8886}}
+              for s in manifest["stages"]]
+    text = card.render_card({**manifest, "stages": stages}, {**tables, "tuples": tuples})
+    assert "`internet_use = internet user` (the recipe's `[personas] review_frame`),\n  4,246 respondents, 88.9% of" in text
+    outside = sum(1 for c in countries if c != "us")
+    assert f"**{outside} review rows come from a store the wave does not cover**" in text
+    assert f"`us` {countries.count('us')}," in text and "`unknown`" in text and "only_wave_country = true" in text

@@ -33,9 +33,9 @@ def test_knn_predict_then_bench_writes_the_report(built_dataset_dir, tmp_path):
     test_ids = load_dataset(built_dataset_dir, split="test")["id"]
     records = _lines(preds)
     assert [r["id"] for r in records] == test_ids
-    assert all({"id", "action", "rationale", "raw", "model"} <= set(r) and r["model"] == "knn" for r in records)
-    train = {r["id"]: r for r in load_dataset(built_dataset_dir, split="train").select_columns(["id", "action", "rationale"])}
-    assert all((train[r["neighbor_id"]]["action"], train[r["neighbor_id"]]["rationale"]) == (r["action"], r["rationale"]) for r in records)
+    assert all({"id", "action_type", "action", "rationale", "raw", "model"} <= set(r) and r["model"] == "knn" for r in records)
+    train = {r["id"]: r for r in load_dataset(built_dataset_dir, split="train").select_columns(["id", "action_type", "action", "rationale"])}
+    assert all(tuple(train[r["neighbor_id"]].values())[1:] == (r["action_type"], r["action"], r["rationale"]) for r in records)
 
     # A rerun resumes: nothing new is appended; a fresh run gives byte-identical output (deterministic).
     assert main(["predict", "--model", "knn", "--data", str(built_dataset_dir), "--out", str(preds)]) == 0
@@ -51,11 +51,15 @@ def test_knn_predict_then_bench_writes_the_report(built_dataset_dir, tmp_path):
     assert MODEL_KEYS <= set(model)
     assert model["model"] == "knn" and model["n"] == len(test_ids) and 0 < model["mean"] < 1
     assert model["ci95"][0] <= model["mean"] <= model["ci95"][1]
+    assert 0 <= model["action_type_accuracy"] <= 1 and model["action_type_accuracy_ci95"][0] <= model["action_type_accuracy"] <= model["action_type_accuracy_ci95"][1]
+    assert sum(map(sum, model["action_type_confusion"]["matrix"])) == len(test_ids)
+    assert report["leakage"]["counts"]["pairs"] == 0 and report["leakage"]["counts"]["test_rows"] == len(test_ids)  # the build removed any
     assert [r["mean"] for r in report["reference"]] == [0.783, 0.482, 0.459, 0.441]
     markdown = (report_dir / "report.md").read_text()
     assert "| knn |" in markdown and "paper's reported numbers" in markdown
+    assert "### Action type (exact match" in markdown and "### Leakage audit: near-duplicate rationales between test and train" in markdown
     page = (report_dir / "report.html").read_text()
-    for figure in ("sem_sim_hist.png", "sem_sim_cdf.png", "per_source.png"):
+    for figure in ("sem_sim_hist.png", "sem_sim_cdf.png", "per_source.png", "action_type_confusion_1.png"):
         assert f'src="figures/{figure}"' in page
         assert (report_dir / "figures" / figure).read_bytes().startswith(b"\x89PNG")
 
@@ -101,6 +105,27 @@ def test_bench_counts_missing_extra_and_unparseable_and_compares_models(built_da
     assert "2 missing ids (scored 0), 1 extra ids (not scored)" in markdown
     scores = (tmp_path / "report" / "scores.csv").read_text().splitlines()
     assert len(scores) == 1 + 2 * n
+
+
+def test_action_type_is_scored_exactly_and_sem_sim_is_unchanged(built_dataset_dir, tmp_path):
+    rows = list(load_dataset(built_dataset_dir, split="test").select_columns(["id", "action_type", "action", "rationale"]))
+    types = sorted({r["action_type"] for r in rows})
+    assert len(types) > 2
+    gold, wrong = tmp_path / "gold.jsonl", tmp_path / "wrong.jsonl"
+    gold.write_text("".join(json.dumps({**r, "raw": "", "model": "oracle"}) + "\n" for r in rows))
+    # The same action and rationale, every type replaced by the next one in name order.
+    shifted = {t: types[(k + 1) % len(types)] for k, t in enumerate(types)}
+    wrong.write_text("".join(json.dumps({**r, "action_type": shifted[r["action_type"]], "raw": "", "model": "wrong-types"}) + "\n" for r in rows))
+    assert _bench([gold, wrong], built_dataset_dir, tmp_path / "report") == 0
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    oracle, shuffled = report["models"]
+    assert (oracle["action_type_accuracy"], oracle["action_type_macro_f1"], oracle["action_type_accuracy_ci95"]) == (1.0, 1.0, [1.0, 1.0])
+    assert set(oracle["action_type_per_source"].values()) == {1.0}
+    assert shuffled["action_type_accuracy"] == 0.0 and shuffled["action_type_macro_f1"] == 0.0
+    assert shuffled["mean"] == oracle["mean"] == pytest.approx(1.0, abs=1e-4)  # sem_sim: the same text, the same score
+    assert (shuffled["action_mean"], shuffled["rationale_mean"]) == (oracle["action_mean"], oracle["rationale_mean"])
+    (diff,) = report["paired_differences"]
+    assert diff["mean_diff"] == 0.0 and diff["action_type_accuracy"]["mean_diff"] == 1.0
 
 
 def test_bad_input_is_a_one_line_error_naming_file_and_line(built_dataset_dir, tmp_path, capsys):

@@ -69,3 +69,16 @@ def test_paired_bootstrap():
 def test_empty_input_gives_nan_not_an_error():
     assert np.isnan(mean(np.array([])))
     assert all(np.isnan(bootstrap_ci(np.array([]))))
+
+
+def test_macro_f1_by_hand_and_its_interval():
+    from eval.stats import macro_f1, macro_f1_ci
+
+    gold = ["pay", "pay", "rate", "rate", "uninstall"]
+    predicted = ["pay", "rate", "rate", None, "search"]
+    # pay: tp 1, fn 1 -> 2/3; rate: tp 1, fp 1, fn 1 -> 1/2; uninstall: fn 1 -> 0; search: fp 1 -> 0; None is a miss, not a type
+    assert macro_f1(gold, predicted) == pytest.approx((2 / 3 + 1 / 2) / 4)
+    assert macro_f1(gold, gold) == 1.0
+    lo, hi = macro_f1_ci(gold, predicted, BootstrapConfig(resamples=2000))
+    assert 0 <= lo < macro_f1(gold, predicted) < hi <= 1
+    assert macro_f1_ci(gold, gold, BootstrapConfig(resamples=200)) == (1.0, 1.0)

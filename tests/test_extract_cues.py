@@ -1,4 +1,6 @@
-"""Rule extraction: every action cue, the rating as evidence, intents, cleaning and the drop rules."""
+"""Extraction, piece by piece: every action cue, how a cue's context is read, the rationale, the
+intent, the drop rules and the stage — through the default extractor (and the rules alone where
+the two must agree)."""
 
 from __future__ import annotations
 
@@ -7,22 +9,26 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from curation import recipe
+from curation.extractors import PRIORITY, Drop, Extraction, ReviewInput, make_extractor
+from curation.extractors.config import Config
+from curation.extractors.cues import find_candidates
 from curation.stages import BuildContext
-from curation.extractors import Drop, Extraction, ReviewInput
-from curation.stages.extract import Config, RuleExtractor, run
-from pisar_data.errors import UserError
+from curation.stages.extract import run
 from pisar_data.schema import ACTION_TYPES
 
+EXTRACTORS = ("hybrid", "rules")
 
-def extract(text: str, rating: int | None = 2, title: str | None = None, genre: str | None = "Productivity", reply: str | None = None):
+
+def extract(text: str, rating: int | None = 2, title: str | None = None, genre: str | None = "Productivity",
+            reply: str | None = None, extractor: str = "hybrid", **config):
     review = ReviewInput("gp-1", text, title, rating, reply, "Chatly", genre)
-    return RuleExtractor(Config()).extract(review)
+    return make_extractor(Config(extractor=extractor, **config)).extract_all([review], lambda items, description="", total=None: items)[0]
 
 
 CUES = [
     ("cancel", "I cancelled my premium subscription because the sync kept failing on my tablet.", 1),
     ("cancel", "Asked for a refund after the export feature broke all my saved reports.", 1),
+    ("cancel", "I closed my account after they lost two of my transfers this month.", 1),
     ("update", "I reinstalled the app twice and the notifications still never arrive on time.", 2),
     ("update", "I cleared the cache and it still crashes whenever I open the calendar view.", 2),
     ("uninstall", "Uninstalled it because the battery drain was terrible after the last version.", 1),
@@ -30,42 +36,66 @@ CUES = [
     ("switch_app", "Switched to Telegram since messages here arrive hours late for my whole team.", 1),
     ("switch_app", "We are looking for alternatives because the pricing doubled without any notice.", 2),
     ("stop_using", "I stopped using it once the offline mode disappeared from the free plan.", 2),
+    ("stop_using", "The offline mode disappeared from the free plan, so I no longer use it for trips.", 2),
     ("pay", "I paid for the pro plan because the export to spreadsheet saves me hours.", 4),
     ("pay", "I have done an in app purchase but the coins never showed up in my wallet.", 1),
     ("contact_support", "I contacted support about the missing invoices and nobody answered for weeks.", 1),
-    ("contact_support", "Customer service took three days to reset my locked account password.", 2),
+    ("contact_support", "Customer service told me to wait three days to reset my locked account password.", 2),
     ("recommend", "Highly recommend it, the shared shopping lists keep my family organised.", 5),
     ("keep_using", "I still use it every day for tracking expenses even with the clunky charts.", 3),
-    ("keep_using", "I've been using it for two years to plan lessons with my students.", 5),
+    ("keep_using", "I've been using it for two years to plan lessons, the templates save me an hour every week.", 5),
     ("rate", "The calendar sync drops events from my work account every few days.", 2),
 ]
 
 
+@pytest.mark.parametrize("extractor", EXTRACTORS)
 @pytest.mark.parametrize(("action_type", "text", "rating"), CUES)
-def test_each_action_cue(action_type, text, rating):
-    result = extract(text, rating)
+def test_each_action_cue(action_type, text, rating, extractor):
+    result = extract(text, rating, extractor=extractor)
     assert isinstance(result, Extraction), result
     assert result.action_type == action_type
-    assert result.action_type in ACTION_TYPES
     assert "Chatly" in result.action
     assert result.rationale
 
 
-def test_every_review_action_type_has_a_cue_test():
-    review_types = {"uninstall", "switch_app", "stop_using", "pay", "cancel", "contact_support", "update", "recommend", "keep_using", "rate"}
-    assert review_types <= set(ACTION_TYPES)
-    assert {t for t, _, _ in CUES} == review_types
+def test_every_review_action_type_has_a_cue_test_and_the_priority_covers_them():
+    assert set(PRIORITY) == {t for t, _, _ in CUES}
+    assert set(PRIORITY) <= set(ACTION_TYPES) and PRIORITY[-1] == "rate"
 
 
-def test_negated_cue_does_not_count():
-    result = extract("I would never uninstall it, the offline maps saved my trip through the mountains.", 5)
-    assert result.action_type != "uninstall"
+@pytest.mark.parametrize(("sentence", "negated", "hypothetical", "actor"), [
+    ("I uninstalled it last night.", False, False, "first"),
+    ("Uninstalling and moving on.", False, False, "implied"),
+    ("I would never uninstall it.", True, True, "first"),
+    ("If the login loop stays I will uninstall it.", False, True, "first"),
+    ("Thinking of switching to another app.", False, True, "none"),
+    ("My wife uninstalled it after the update.", False, False, "third"),
+    ("You should uninstall it right now.", False, True, "second"),
+    ("Uninstall this app before it charges you.", False, False, "second"),
+    ("I recommend uninstalling it.", False, False, "second"),
+])
+def test_the_context_of_a_cue_is_read(sentence, negated, hypothetical, actor):
+    [candidate] = [c for c in find_candidates([sentence]) if c.action_type == "uninstall" or c.action_type == "switch_app"]
+    assert (candidate.negated, candidate.hypothetical, candidate.actor) == (negated, hypothetical, actor)
 
 
-def test_rating_is_evidence_against_praise_cues():
+def test_a_cue_does_not_run_across_sentences_and_a_question_is_not_an_action():
+    assert not [c for c in find_candidates(["I will never", "use the export again."]) if c.action_type == "stop_using"]
+    [question] = [c for c in find_candidates(["How do I cancel my subscription?"]) if c.action_type == "cancel"]
+    assert question.question
+    assert extract("How do I cancel my subscription? The button in settings is greyed out.", 2).action_type == "rate"
+
+
+def test_switching_to_the_reviewed_app_is_not_leaving_it():
+    assert not [c for c in find_candidates(["We switched to Chatly from Skype last year."], frozenset({"chatly"}))
+                if c.action_type == "switch_app"]
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_rating_is_evidence_against_praise_cues(extractor):
     # "must have" about a missing feature in a 2-star review is not a recommendation of the app
-    assert extract("Viewing shared screens on the tablet is a must have and it does not work.", 2).action_type == "rate"
-    assert extract("Not recommended. It asks for my location and microphone for no reason.", 5).action_type == "rate"
+    assert extract("Viewing shared screens on the tablet is a must have and it does not work.", 2, extractor=extractor).action_type == "rate"
+    assert extract("Not recommended. It asks for my location and microphone for no reason.", 5, extractor=extractor).action_type == "rate"
 
 
 def test_rate_action_names_the_stars_and_evidence_records_reply():
@@ -84,6 +114,12 @@ def test_rationale_keeps_reason_clause_and_specific_sentences_only():
     assert "Great app" not in result.rationale
 
 
+def test_sentence_that_only_states_the_action_is_not_the_rationale():
+    result = extract("Deleted the app today. The transfer failed but the money still left my account.", 1)
+    assert result.action_type == "uninstall"
+    assert result.rationale == "The transfer failed but the money still left my account."
+
+
 def test_rationale_is_cleaned_of_identifiers_and_emoji():
     result = extract("Support at help@chatly.example or +1 555 123 4567 never replied 😡😡!!! "
                      "See https://example.com/bug the sync drops my notes.", 1)
@@ -93,7 +129,7 @@ def test_rationale_is_cleaned_of_identifiers_and_emoji():
 
 def test_rationale_is_cut_at_the_configured_length():
     text = " ".join(f"The export of report number {i} fails with a timeout error." for i in range(40))
-    result = RuleExtractor(Config(max_rationale_chars=120)).extract(ReviewInput("x", text, None, 2, None, "Chatly", None))
+    result = extract(text, 2, max_rationale_chars=120)
     assert len(result.rationale) <= 122
 
 
@@ -105,26 +141,24 @@ def test_stated_intent_and_genre_fallback():
     assert extract("The dark theme makes the small grey text unreadable at night.", 2, genre=None).intent == "use Chatly"
 
 
+@pytest.mark.parametrize("extractor", EXTRACTORS)
 @pytest.mark.parametrize(("text", "reason"), [
     ("good", "too_short"),
     ("Nice app", "too_short"),
     ("Very very good game that is", "no_rationale"),
     ("Worst app ever!!! 😡😡😡", "no_rationale"),
     ("ये गेम बहुत ही अच्छा है और हमें इसमें हमें नए नए फीचर्स देखने को मिलते", "non_latin_script"),
+    ("Bhai mera download nahi ho raha hai", "not_english"),
+    ("Muy completo y recibe actualizaciones muy seguido", "not_english"),
 ])
-def test_drop_rule(text, reason):
-    result = extract(text, 5)
+def test_drop_rule(text, reason, extractor):
+    result = extract(text, 5, extractor=extractor)
     assert isinstance(result, Drop) and result.reason == reason
 
 
-def test_app_name_is_not_a_reason():
-    # "Chatly" and "chat" carry no reason; only the app's name and praise remain
-    assert isinstance(extract("Chatly is the best chatly ever, love chatly", 5), Drop)
-
-
-def test_unknown_extractor_is_a_recipe_error():
-    with pytest.raises(UserError, match=r"\[extract\]: extractor: unknown extractor 'gpt'"):
-        recipe.from_dict({"extract": {"extractor": "gpt"}})
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_app_name_is_not_a_reason(extractor):
+    assert isinstance(extract("Chatly is the best chatly ever, love chatly", 5, extractor=extractor), Drop)
 
 
 def _reviews(texts: list[tuple[str, int]]) -> pl.DataFrame:
@@ -148,11 +182,7 @@ def test_run_produces_tuples_drops_and_counts(tmp_path):
     assert tuples["intent"][1] == "communicate and coordinate work with Chatly"  # genre from the apps table
     assert tuples.schema["rating"] == pl.Int32 and tuples.schema["created_at"] == pl.Datetime("us")
     assert drops.to_dicts() == [{"review_id": "gp-0001", "reason": "too_short"}]
-    assert result.counts["in"] == 3 and result.counts["out"] == 2 and result.counts["dropped_too_short"] == 1
-    assert result.counts["action_uninstall"] == 1 and result.counts["action_rate"] == 1
-
-
-def test_sentence_that_only_states_the_action_is_not_the_rationale():
-    result = extract("Deleted the app today. The transfer failed but the money still left my account.", 1)
-    assert result.action_type == "uninstall"
-    assert result.rationale == "The transfer failed but the money still left my account."
+    counts = result.counts
+    assert counts["in"] == 3 and counts["out"] == 2 and counts["dropped_too_short"] == 1
+    assert counts["action_uninstall"] == 1 and counts["action_rate"] == 1
+    assert counts["extractor"] == "hybrid" and counts["extractor_version"].startswith("hybrid-1-")

@@ -10,7 +10,7 @@ from curation.stages.personas import ATTRIBUTES_DTYPE, Config, describe, draw, d
 from pisar_data.schema import PERSONA_ATTRIBUTES
 
 
-def _profiles(rows: list[tuple[str, str, float, str, str]]) -> pl.DataFrame:
+def _profiles(rows: list[tuple[str, str, float, str, str]], internet_use: str = "internet user") -> pl.DataFrame:
     data = {"respondent_id": [], "wave": [], "weight": [], "persona_source": [], **{a: [] for a in PERSONA_ATTRIBUTES}}
     for respondent, wave, weight, age, gender in rows:
         data["respondent_id"].append(respondent)
@@ -18,7 +18,7 @@ def _profiles(rows: list[tuple[str, str, float, str, str]]) -> pl.DataFrame:
         data["weight"].append(weight)
         data["persona_source"].append(f"pew_atp_{wave}")
         for a in PERSONA_ATTRIBUTES:
-            data[a].append({"age_group": age, "gender": gender}.get(a))
+            data[a].append({"age_group": age, "gender": gender, "internet_use": internet_use}.get(a))
     return pl.DataFrame(data, schema_overrides={"weight": pl.Float64, **{a: pl.Utf8 for a in PERSONA_ATTRIBUTES}})
 
 
@@ -83,3 +83,76 @@ def test_opera_rows_keep_their_survey_persona(tmp_path):
     assert out["id"].to_list() == ["gp-1", "op-1"]
     assert out.filter(pl.col("id") == "op-1")["persona"].item() == "A man."
     assert out.filter(pl.col("id") == "gp-1")["persona_source"].item() == "pew_atp_w17"
+
+
+def _contradictions(sentence: str) -> list[str]:
+    """Claims of a persona sentence that cannot all be true."""
+    found = []
+    offline = "does not use the internet" in sentence
+    if offline and ("uses social media" in sentence.replace("does not use social media", "")):
+        found.append("offline but a social media user")
+    if "uses social media" in sentence.replace("does not use social media", "") and "does not use social media" in sentence:
+        found.append("uses and does not use social media")
+    return found
+
+
+def test_real_w17_review_frame_is_internet_users_reweighted_and_no_sentence_contradicts(real_samples):
+    from curation.sources.pew_atp import read_wave
+
+    wave = read_wave(real_samples / "pew" / "atp_w17_data.sav")
+    # The raw wave holds the contradiction the frame and the sentence must not repeat.
+    assert wave.filter((pl.col("internet_use") == "non-user") & (pl.col("social_media_use") == "social media user")).height > 0
+    for row in wave.select(PERSONA_ATTRIBUTES).iter_rows(named=True):  # every respondent of the real wave
+        sentence = describe(row)
+        assert not _contradictions(sentence), (row, sentence)
+    profiles, cumulative = draw_table(wave, Config())
+    assert set(profiles["internet_use"]) == {"internet user"}
+    assert profiles.height == wave.filter((pl.col("internet_use") == "internet user") & pl.col("age_group").is_not_null()).height
+    # Re-weighted within the frame: drawn shares follow the frame's weights, not the whole wave's.
+    picks = profiles[draw(profiles, cumulative, [f"gp-{i:06d}" for i in range(20_000)], seed=5)]
+    frame = profiles.group_by("age_group").agg(pl.col("weight").sum()).with_columns(pl.col("weight") / pl.col("weight").sum())
+    drawn = picks.group_by("age_group").len().with_columns(pl.col("len") / pl.col("len").sum())
+    assert (frame.join(drawn, on="age_group")["weight"] - frame.join(drawn, on="age_group")["len"]).abs().max() <= 0.015
+    whole = wave.filter(pl.col("age_group").is_not_null())
+    old_share = whole.filter(pl.col("age_group") == "65+")["weight"].sum() / whole["weight"].sum()
+    framed_share = frame.filter(pl.col("age_group") == "65+")["weight"].item()
+    assert framed_share < old_share - 0.01  # older people are less often online: the frame moves the mix
+    descriptions = [describe(r) for r in picks.select(PERSONA_ATTRIBUTES).iter_rows(named=True)]
+    assert not any("does not use the internet" in d for d in descriptions)
+
+
+def test_store_country_is_recorded_and_can_restrict_reviews_to_the_wave_country(tmp_path):
+    profiles = _profiles([("a", "w17", 1.0, "18-29", "woman")])
+    reviews = pl.DataFrame({"review_id": ["r1", "r2", "r3", "r4"], "country": ["us", "US", "et", None]})
+    tuples = pl.DataFrame({"id": ["r1", "r2", "r3", "r4"], "review_id": ["r1", "r2", "r3", "r4"], "source": ["google_play"] * 4})
+    tables = {"review_tuples": tuples, "reviews": reviews, "pew_profiles": profiles}
+    ctx = BuildContext(tmp_path, tmp_path, 1)
+    kept = run(tables, Config(), ctx)
+    assert kept.tables["tuples"]["store_country"].to_list() == ["us", "us", "et", None]
+    assert {k: v for k, v in kept.counts.items() if k.startswith("store_country_")} == {
+        "store_country_et": 1, "store_country_us": 2, "store_country_unknown": 1}
+    assert kept.counts["outside_wave_country"] == 2 and kept.tables["persona_drops"].height == 0
+    only = run(tables, Config(only_wave_country=True), ctx)
+    assert only.tables["tuples"]["id"].to_list() == ["r1", "r2"]
+    assert dict(only.tables["persona_drops"].iter_rows()) == {"r3": "store_country_et", "r4": "store_country_unknown"}
+
+
+def test_review_frame_is_checked_when_the_recipe_is_read():
+    from curation import recipe
+    from pisar_data.errors import UserError
+
+    loaded = recipe.from_dict({"personas": {"review_frame": {"internet_use": ["internet user"], "social_media_use": ["social media user"]}}})
+    assert loaded.config("personas").review_frame == {"internet_use": ("internet user",), "social_media_use": ("social media user",)}
+    with pytest.raises(UserError, match=r"\[personas\]: review_frame.internet_use: expected a list of 'internet user', 'non-user'"):
+        recipe.from_dict({"personas": {"review_frame": {"internet_use": ["online"]}}})
+    with pytest.raises(UserError, match="unknown attribute 'smartphone'"):
+        recipe.from_dict({"personas": {"review_frame": {"smartphone": ["yes"]}}})
+
+
+def test_a_frame_nobody_is_in_is_a_one_line_error(tmp_path):
+    from pisar_data.errors import UserError
+
+    offline = _profiles([("a", "w17", 1.0, "18-29", "woman")], internet_use="non-user")
+    tuples = pl.DataFrame({"id": ["r1"], "source": ["google_play"]})
+    with pytest.raises(UserError, match=r"none of the 1 drawable respondents is in the recipe's \[personas\] review_frame \(internet_use = internet user\)"):
+        run({"review_tuples": tuples, "pew_profiles": offline}, Config(), BuildContext(tmp_path, tmp_path, 1))

@@ -38,7 +38,8 @@ def test_recipe_to_dict_round_trips():
         ({"select": {"total_rows": 100, "test_rows": 80, "validation_rows": 80}}, "[select]: total_rows must be at least"),
         ({"select": {"source_shares": {"myspace": 1.0}}}, "[select]: source_shares: unknown source 'myspace'"),
         ({"anchor": {"method": "vibes"}}, "[anchor]: method: unknown method 'vibes'"),
-        ({"extract": {"extractor": "llm"}}, "[extract]: extractor: unknown extractor 'llm'"),
+        ({"extract": {"extractor": "gpt"}}, "[extract]: extractor: unknown extractor 'gpt'; expected one of hybrid, llm, rules"),
+        ({"extract": {"extractor": "llm"}}, "[extract]: llm: model must be the name of the model the endpoint serves"),
     ],
 )
 def test_bad_recipe_values_name_the_section_and_key(data, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime
 
 import polars as pl
@@ -119,3 +120,69 @@ def test_inconsistent_quotas_are_a_recipe_error():
     # Refused when the recipe is read, before any stage runs.
     with pytest.raises(UserError, match=r"\[select\]: total_rows must be at least test_rows \+ validation_rows"):
         recipe.from_dict({"select": {"total_rows": 100, "test_rows": 661}})
+
+
+def _logged(table, config=Config(), seed=7, tmp_path=None):
+    lines = []
+    ctx = BuildContext(tmp_path, tmp_path, seed=seed)
+    ctx.log = lines.append
+    return run({"anchored": table}, config, ctx), lines
+
+
+def _contexts_by_split(rows, column="context_id"):
+    return {split: set(rows.filter(pl.col("split") == split)[column]) for split in ("train", "validation", "test")}
+
+
+def test_two_apps_stay_in_train_with_one_line_and_notes(tmp_path):
+    two = anchored(2, seed=3, opera_rows=0).with_columns(pl.lit("google_play").alias("source"))
+    result, lines = _logged(two, tmp_path=tmp_path)
+    rows, notes = result.tables["rows"], result.tables["split_notes"]
+    assert set(rows["split"]) == {"train"} and rows.height == two.height
+    assert dict(notes.iter_rows()).keys() == {"validation", "test"}
+    assert "min_eval_contexts = 3" in notes["note"][0] and "google_play 2 apps" in notes["note"][0]
+    source_line = [line for line in lines if "google_play has 2 apps" in line]
+    assert len(source_line) == 1 and "train only" in source_line[0] and 'fallback_split_unit = { google_play = "review" }' in source_line[0]
+    assert result.counts["split_unit_google_play"] == "train_only"
+
+
+def test_few_apps_can_be_split_by_review_when_the_recipe_says_so(tmp_path):
+    two = anchored(2, seed=3, opera_rows=0).with_columns(pl.lit("google_play").alias("source"))
+    config = Config(total_rows=48, test_rows=10, validation_rows=10, fallback_split_unit={"google_play": "review"})
+    result, lines = _logged(two, config, tmp_path=tmp_path)
+    rows = result.tables["rows"]
+    sizes = dict(rows.group_by("split").len().iter_rows())
+    assert sizes["test"] == 10 and sizes["validation"] == 10 and result.tables["split_notes"].height == 0
+    assert rows["id"].n_unique() == rows.height
+    assert _contexts_by_split(rows)["test"] & _contexts_by_split(rows)["train"]  # the leakage the option accepts
+    assert result.counts["split_unit_google_play"] == "review"
+    assert any("split by review instead" in line and "share their app with train" in line for line in lines)
+
+
+def test_opera_one_site_is_split_by_participant(tmp_path):
+    table = anchored(60, seed=2, opera_rows=600).with_columns(
+        pl.when(pl.col("source") == "opera").then(pl.concat_str([pl.lit("u-"), (pl.int_range(pl.len()) % 40).cast(pl.Utf8)]))
+        .alias("participant_key"))
+    result = _select(table, Config(total_rows=3000, test_rows=300, validation_rows=300), tmp_path=tmp_path)
+    rows = result.tables["rows"].join(table.select("id", "participant_key"), on="id")
+    opera = rows.filter(pl.col("source") == "opera")
+    people = _contexts_by_split(opera, "participant_key")
+    assert people["test"] and people["validation"] and people["train"]
+    assert not (people["test"] & people["train"] or people["validation"] & people["train"] or people["test"] & people["validation"])
+    assert result.counts["split_unit_opera"] == "participant" and result.counts["test_opera"] > 0
+    assert result.counts["split_unit_google_play"] == "context"
+
+
+def test_three_small_apps_give_one_app_to_each_split(tmp_path):
+    three = pl.concat([anchored(1, seed=s, opera_rows=0).with_columns(pl.lit(f"app.{s}").alias("context_id"),
+                                                                      (pl.col("id") + f"-{s}").alias("id"),
+                                                                      pl.lit("google_play").alias("source")) for s in range(3)])
+    result = _select(three, Config(total_rows=1000, test_rows=400, validation_rows=400), tmp_path=tmp_path)
+    contexts = _contexts_by_split(result.tables["rows"])
+    assert all(len(contexts[split]) == 1 for split in contexts)  # test did not swallow the apps validation and train need
+
+
+@pytest.mark.parametrize("unit,message", [({"opera": "review"}, "fallback_split_unit.opera: unknown unit 'review'"),
+                                          ({"myspace": "review"}, "fallback_split_unit: unknown source 'myspace'")])
+def test_fallback_units_are_checked_when_the_recipe_is_read(unit, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        recipe.from_dict({"select": {"fallback_split_unit": unit}})

@@ -60,6 +60,7 @@ def test_reimport_adds_nothing_and_read_table_dedups_in_stable_order(tmp_path):
 def test_read_table_encodes_non_strings_as_json(tmp_path):
     pull = Pull.open(tmp_path, "google_play", {}, {})
     pull.add("apps", [{"_id": "x", "score": 4.5, "free": True, "histogram": [1, 2], "title": "T"}])
+    pull.finish()
     frame = snapshot.read_table(tmp_path, "google_play", "apps")
     row = frame.row(0, named=True)
     assert (row["score"], row["free"], row["histogram"], row["title"]) == ("4.5", "true", "[1, 2]", "T")
@@ -102,5 +103,5 @@ def test_missing_snapshot_or_source_is_a_user_error(tmp_path):
         snapshot.read_table(tmp_path / "nope", "google_play", "reviews")
     with pytest.raises(UserError, match="no source found"):
         snapshot.input_files(tmp_path)
-    with pytest.raises(UserError, match="no pull of source 'opera'"):
+    with pytest.raises(UserError, match="no complete pull of source 'opera'"):
         snapshot.read_table(tmp_path, "opera", "action")

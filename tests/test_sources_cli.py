@@ -47,9 +47,9 @@ def _truncated_mid_row(tmp_path: Path) -> Path:
     [
         (
             ["google-play", "--from-file", str(FIXTURES / "gp_reviews_truncated.csv"), "--app", "com.x"],
-            "gp_reviews_truncated.csv: not a readable CSV",
+            "gp_reviews_truncated.csv: the last row (line 2) ends inside a quoted field; the file looks truncated",
         ),
-        (["google-play", "--from-file", "CUT", "--app", "com.x"], "cut.csv: record 3 has no score, at"),
+        (["google-play", "--from-file", "CUT", "--app", "com.x"], "cut.csv: the last row (line 4) has 4 of 11 fields; the file looks truncated"),
         (
             ["google-play", "--from-file", str(FIXTURES / "gp_wrong_columns.csv"), "--app", "com.x"],
             "gp_wrong_columns.csv: missing column(s) reviewId, content, score, at",

@@ -27,6 +27,15 @@ def _table(raw, table="reviews"):
     return snapshot.read_table(raw, "google_play", table)
 
 
+def _stored(raw, table="reviews") -> list[dict]:
+    """Every record on disk, complete pulls or not (an interrupted pull keeps what it fetched)."""
+    return [json.loads(line) for part in sorted(raw.glob(f"google_play/*/{table}-*.jsonl")) for line in part.read_text().splitlines()]
+
+
+def _pull_dirs(raw) -> list:
+    return [p for p in (raw / "google_play").iterdir() if p.is_dir()]
+
+
 # ---------------------------------------------------------------- dump imports
 
 
@@ -236,9 +245,11 @@ def test_500_three_times_is_a_clear_failure_that_keeps_what_was_fetched(tmp_path
     fake_play(FakePlay(4, {2: boom}))
     with pytest.raises(FetchError, match=r"HTTP 500 on 3 tries; giving up"):
         google_play.pull(tmp_path, "com.fake", page_size=2, screenshots=0, policy=FAST, sleep=lambda s: None, log=lambda m: None)
-    assert _table(tmp_path).height == 2
-    (pull_dir,) = (tmp_path / "google_play").iterdir()
+    assert len(_stored(tmp_path)) == 2
+    (pull_dir,) = _pull_dirs(tmp_path)
     assert json.loads((pull_dir / "manifest.json").read_text())["status"] == "incomplete"
+    with pytest.raises(UserError, match="no complete pull"):  # a build does not read it until it is resumed and completes
+        _table(tmp_path)
 
 
 def test_crash_mid_pull_then_resume_yields_every_record_once(tmp_path, fake_play, monkeypatch):
@@ -255,12 +266,12 @@ def test_crash_mid_pull_then_resume_yields_every_record_once(tmp_path, fake_play
     monkeypatch.setattr(Pull, "save_cursor", crash_on_third_save)
     with pytest.raises(KeyboardInterrupt):
         google_play.pull(tmp_path, "com.fake", page_size=2, screenshots=0, policy=FAST, log=lambda m: None)
-    assert _table(tmp_path).height == 4
+    assert len(_stored(tmp_path)) == 4
     monkeypatch.setattr(Pull, "save_cursor", real_save)
 
     result = google_play.pull(tmp_path, "com.fake", page_size=2, screenshots=0, policy=FAST, log=lambda m: None)
     assert [t for t, _ in fake.requests] == [None, "2", "2", "4", "6"]  # resumed at the persisted token
-    assert len(list((tmp_path / "google_play").iterdir())) == 1  # the same pull folder was continued
+    assert len(_pull_dirs(tmp_path)) == 1  # the same pull folder was continued
     reviews = _table(tmp_path)
     assert reviews["reviewId"].to_list() == [f"r-{i:04d}" for i in range(7)]
     assert result.total["reviews"] == 7 and result.total["apps"] == 1
@@ -298,7 +309,7 @@ def test_cli_fetch_and_rerun(tmp_path, fake_play, capsys):
     argv = ["pull", "google-play", "--app", "com.fake", "--count", "3", "--screenshots", "0", "--raw", str(tmp_path)]
     assert main(argv) == 0
     assert "reviews: +3 (total 3)" in capsys.readouterr().out
-    assert main(argv) == 0  # a new pull of the same app finds nothing new
+    assert main(argv) == 0  # a new pull of the same app finds nothing new, and leaves no empty pull folder
     assert "reviews: +0 (total 3)" in capsys.readouterr().out
     manifests = [json.loads(p.read_text()) for p in sorted((tmp_path / "google_play").glob("*/manifest.json"))]
-    assert [m["status"] for m in manifests] == ["complete", "complete"] and manifests[0]["params"]["count"] == 3
+    assert [m["status"] for m in manifests] == ["complete"] and manifests[0]["params"]["count"] == 3

@@ -19,6 +19,13 @@ def load_split(data_dir: Path, split: str, max_rows: int = 0):
     return rows.select(range(min(max_rows, len(rows)))) if max_rows > 0 else rows
 
 
+def prompt_texts(rows) -> list[str]:
+    """The texts a locally trained tokenizer learns from: the system prompt, each row's prompt and target."""
+    from pisar_data.task import SYSTEM_PROMPT, target_text, user_prompt
+
+    return [SYSTEM_PROMPT] + [text for row in rows for text in (user_prompt(row), target_text(row))]
+
+
 def data_fingerprint(data_dir: Path) -> dict:
     """SHA-256 of every parquet file under DIR/data, and one digest over all of them."""
     files = {}

@@ -15,6 +15,19 @@ def load_base_model(recipe: Recipe, base: str):
     )
 
 
+def random_base_model(recipe: Recipe, config, device: str):
+    """The recipe's model class built from ``config`` with random weights, directly on ``device``
+    (``"meta"``: shapes only, no memory — enough to count parameters and place adapters)."""
+    import torch
+    import transformers
+
+    model_class = getattr(transformers, recipe.model.model_class)
+    with torch.device(device):
+        return model_class._from_config(
+            config, dtype=getattr(torch, recipe.model.dtype), attn_implementation=recipe.model.attn_implementation
+        )
+
+
 def lora_config(recipe: Recipe):
     from peft import LoraConfig
 

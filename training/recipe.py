@@ -8,12 +8,12 @@ rejects unknown keys and wrong types with a one-line error naming the file, sect
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pisar_data.errors import UserError
+from pisar_data.user_files import read_toml
 from training.tiny import TinyConfig
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -112,12 +112,9 @@ def _section(cls, values: Any, where: str):
 def load_recipe(name_or_path: str) -> Recipe:
     """A built-in recipe by name (``qwen3-vl-8b``, ``gemma-4-26b-a4b``, ``tiny``) or a TOML file."""
     path = RECIPES_DIR / f"{name_or_path}.toml" if name_or_path in BUILT_IN else Path(name_or_path)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"{path}: recipe not found; expected one of {', '.join(BUILT_IN)} or a .toml file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path}: not valid TOML ({error})") from None
+    data = read_toml(path, "a TOML training recipe (see training/recipes/qwen3-vl-8b.toml)")
     sections = {"model": ModelSection, "lora": LoraSection, "train": TrainSection, "data": DataSection, "tiny": TinyConfig}
     allowed = {"name", "description", "image", *sections}
     for key in data:

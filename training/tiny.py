@@ -5,6 +5,8 @@ training texts plus the special tokens the chat template needs; the model is a Q
 Gemma 4, MoE block on) with a few small layers and a one-layer vision tower. The folder written by
 ``build_tiny_base`` (config + weights + tokenizer + chat template + image processor config) is a
 self-contained base model that ``pisar_data.vlm`` and ``from_pretrained`` load like a Hub model.
+The per-family pieces (``chat_tokenizer``, ``special_token_fields``, ``image_processor``) also serve
+the full-size random models of ``training.random_base``.
 """
 
 from __future__ import annotations
@@ -91,10 +93,46 @@ def train_tokenizer(texts: Iterable[str], specials: list[str], vocab_size: int, 
     return fast
 
 
-def _qwen(config: TinyConfig, tokenizer):
-    from transformers import Qwen2VLImageProcessorPil, Qwen3VLConfig, Qwen3VLForConditionalGeneration
+FAMILIES = ("qwen3_vl", "gemma4")
 
+
+def chat_tokenizer(family: str, texts: Iterable[str], vocab_size: int):
+    """A BPE tokenizer trained on ``texts`` with the family's special tokens, roles and chat template."""
+    if family == "qwen3_vl":
+        return train_tokenizer(texts, QWEN_SPECIALS, vocab_size, QWEN_TEMPLATE, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    if family == "gemma4":
+        return train_tokenizer(texts, GEMMA_SPECIALS, vocab_size, GEMMA_TEMPLATE, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>")
+    raise ValueError(f"model family must be one of {', '.join(FAMILIES)}, got {family!r}")
+
+
+def special_token_fields(family: str, tokenizer) -> tuple[dict[str, int], dict[str, int]]:
+    """(model-config fields, text-config fields) that name special-token ids, set to ``tokenizer``'s ids."""
     ids = tokenizer.convert_tokens_to_ids
+    if family == "qwen3_vl":
+        model = dict(image_token_id=ids("<|image_pad|>"), video_token_id=ids("<|video_pad|>"),
+                     vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"),
+                     eos_token_id=ids("<|im_end|>"), pad_token_id=tokenizer.pad_token_id)
+        return model, dict(pad_token_id=tokenizer.pad_token_id)
+    model = dict(image_token_id=ids("<|image|>"), boi_token_id=ids("<|image>"), eoi_token_id=ids("<image|>"),
+                 video_token_id=ids("<|video|>"), audio_token_id=ids("<|audio|>"), boa_token_id=ids("<|audio>"),
+                 eoa_token_index=ids("<audio|>"))
+    return model, dict(pad_token_id=ids("<pad>"), eos_token_id=ids("<eos>"), bos_token_id=ids("<bos>"))
+
+
+def image_processor(family: str, **options):
+    """The family's PIL image processor with the released models' patch settings (``options`` override)."""
+    from transformers import Gemma4ImageProcessorPil, Qwen2VLImageProcessorPil
+
+    if family == "qwen3_vl":
+        return Qwen2VLImageProcessorPil(patch_size=16, temporal_patch_size=2, merge_size=2,
+                                        image_mean=[0.5] * 3, image_std=[0.5] * 3, **options)
+    return Gemma4ImageProcessorPil(patch_size=16, pooling_kernel_size=3, **options)
+
+
+def _qwen(config: TinyConfig, tokenizer):
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    model_fields, text_fields = special_token_fields("qwen3_vl", tokenizer)
     head_dim = config.hidden_size // config.num_heads
     quarter = head_dim // 2 // 4  # M-RoPE splits head_dim/2 rotary pairs over (t, h, w)
     model_config = Qwen3VLConfig(
@@ -107,9 +145,9 @@ def _qwen(config: TinyConfig, tokenizer):
             num_key_value_heads=config.num_kv_heads,
             head_dim=head_dim,
             max_position_embeddings=4096,
-            pad_token_id=tokenizer.pad_token_id,
             rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
                              "mrope_section": [head_dim // 2 - 2 * quarter, quarter, quarter], "mrope_interleaved": True},
+            **text_fields,
         ),
         vision_config=dict(
             depth=config.vision_layers,
@@ -123,22 +161,15 @@ def _qwen(config: TinyConfig, tokenizer):
             num_position_embeddings=256,
             deepstack_visual_indexes=[0],
         ),
-        image_token_id=ids("<|image_pad|>"),
-        video_token_id=ids("<|video_pad|>"),
-        vision_start_token_id=ids("<|vision_start|>"),
-        vision_end_token_id=ids("<|vision_end|>"),
-        eos_token_id=ids("<|im_end|>"),
-        pad_token_id=tokenizer.pad_token_id,
+        **model_fields,
     )
-    image_processor = Qwen2VLImageProcessorPil(patch_size=16, temporal_patch_size=2, merge_size=2,
-                                               image_mean=[0.5] * 3, image_std=[0.5] * 3)
-    return Qwen3VLForConditionalGeneration(model_config), image_processor
+    return Qwen3VLForConditionalGeneration(model_config), image_processor("qwen3_vl")
 
 
 def _gemma(config: TinyConfig, tokenizer):
-    from transformers import Gemma4Config, Gemma4ForConditionalGeneration, Gemma4ImageProcessorPil
+    from transformers import Gemma4Config, Gemma4ForConditionalGeneration
 
-    ids = tokenizer.convert_tokens_to_ids
+    model_fields, text_fields = special_token_fields("gemma4", tokenizer)
     head_dim = config.hidden_size // config.num_heads
     model_config = Gemma4Config(
         text_config=dict(
@@ -159,9 +190,7 @@ def _gemma(config: TinyConfig, tokenizer):
             sliding_window=64,
             layer_types=(["sliding_attention"] * (config.num_layers - 1) + ["full_attention"]),
             max_position_embeddings=4096,
-            pad_token_id=ids("<pad>"),
-            eos_token_id=ids("<eos>"),
-            bos_token_id=ids("<bos>"),
+            **text_fields,
         ),
         vision_config=dict(
             hidden_size=config.vision_hidden_size,
@@ -175,34 +204,19 @@ def _gemma(config: TinyConfig, tokenizer):
             position_embedding_size=128,
         ),
         audio_config=None,
-        image_token_id=ids("<|image|>"),
-        boi_token_id=ids("<|image>"),
-        eoi_token_id=ids("<image|>"),
-        video_token_id=ids("<|video|>"),
-        audio_token_id=ids("<|audio|>"),
-        boa_token_id=ids("<|audio>"),
-        eoa_token_index=ids("<audio|>"),
+        **model_fields,
     )
-    image_processor = Gemma4ImageProcessorPil(patch_size=16, pooling_kernel_size=3, max_soft_tokens=70)
-    return Gemma4ForConditionalGeneration(model_config), image_processor
+    return Gemma4ForConditionalGeneration(model_config), image_processor("gemma4", max_soft_tokens=70)
 
 
 def build_tiny_base(config: TinyConfig, texts: Iterable[str], out_dir: Path, *, seed: int) -> Path:
     """Train the tokenizer on ``texts``, build the random-weight model and save both to ``out_dir``."""
     import torch
 
-    if config.family == "qwen3_vl":
-        tokenizer = train_tokenizer(texts, QWEN_SPECIALS, config.vocab_size, QWEN_TEMPLATE,
-                                    eos_token="<|im_end|>", pad_token="<|endoftext|>")
-        build = _qwen
-    elif config.family == "gemma4":
-        tokenizer = train_tokenizer(texts, GEMMA_SPECIALS, config.vocab_size, GEMMA_TEMPLATE,
-                                    bos_token="<bos>", eos_token="<eos>", pad_token="<pad>")
-        build = _gemma
-    else:
-        raise ValueError(f"tiny family must be 'qwen3_vl' or 'gemma4', got {config.family!r}")
+    tokenizer = chat_tokenizer(config.family, texts, config.vocab_size)
+    build = _qwen if config.family == "qwen3_vl" else _gemma
     torch.manual_seed(seed)
-    model, image_processor = build(config, tokenizer)
+    model, processor = build(config, tokenizer)
     if not model.config.tie_word_embeddings:
         # At the usual 0.02 init std a frozen random output layer caps the logits near +-1, so no
         # adapter could make any token likely (the loss plateaus near ln(vocab)); a wider output
@@ -212,5 +226,5 @@ def build_tiny_base(config: TinyConfig, texts: Iterable[str], out_dir: Path, *, 
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
-    image_processor.save_pretrained(out_dir)
+    processor.save_pretrained(out_dir)
     return out_dir

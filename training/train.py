@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pisar_data.atomic import write_text
 from pisar_data.errors import UserError
-from training.data import data_fingerprint, load_split
+from pisar_data.user_files import read_json
+from training.data import data_fingerprint, load_split, prompt_texts
 from training.recipe import Recipe
 
 MANIFEST = "run_manifest.json"
@@ -56,22 +57,50 @@ def _check_run_dir(run_dir: Path, recipe: Recipe, data: dict, resume: bool) -> N
         return
     if not checkpoints:
         raise UserError(f"{run_dir}: --resume needs a run folder with checkpoint-N inside; none found")
-    previous = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    if not (run_dir / MANIFEST).is_file():
+        raise UserError(f"{run_dir}: no {MANIFEST}, so this is not a run folder `pisar train` wrote; expected --out of an earlier `pisar train` to --resume")
+    previous = read_json(run_dir / MANIFEST, f"the {MANIFEST} `pisar train` writes")
+    if not isinstance(previous, dict) or not isinstance(previous.get("data"), dict) or "recipe_name" not in previous:
+        raise UserError(f"{run_dir / MANIFEST}: lacks recipe_name or data; expected the {MANIFEST} `pisar train` writes")
     if previous["recipe_name"] != recipe.name:
         raise UserError(f"{run_dir / MANIFEST}: run was trained with recipe {previous['recipe_name']!r}, not {recipe.name!r}")
-    if previous["data"]["sha256"] != data["sha256"]:
-        raise UserError(f"{run_dir / MANIFEST}: run was trained on other data (sha256 {previous['data']['sha256'][:12]}…); expected the same --data to resume")
+    if previous["data"].get("sha256") != data["sha256"]:
+        raise UserError(f"{run_dir / MANIFEST}: run was trained on other data (sha256 {str(previous['data'].get('sha256'))[:12]}…); expected the same --data to resume")
 
 
 def _tiny_base(recipe: Recipe, rows, run_dir: Path) -> str:
     """Build the tiny base into RUN_DIR/base (once; a resumed run reuses it)."""
-    from pisar_data.task import SYSTEM_PROMPT, target_text, user_prompt
     from training.tiny import build_tiny_base
 
     if not (run_dir / BASE_DIR / "config.json").is_file():
-        texts = [SYSTEM_PROMPT] + [t for row in rows for t in (user_prompt(row), target_text(row))]
-        build_tiny_base(recipe.tiny, texts, run_dir / BASE_DIR, seed=recipe.train.seed)
+        build_tiny_base(recipe.tiny, prompt_texts(rows), run_dir / BASE_DIR, seed=recipe.train.seed)
     return BASE_DIR
+
+
+def resolve_base(recipe: Recipe, rows, run_dir: Path, model_path: str | None = None) -> tuple[str, str]:
+    """(the base model as the manifest records it, the folder or Hub id to load it from): local
+    weights from ``model_path``, the tiny recipe's RUN_DIR/base (built here once), or the recipe's Hub id."""
+    if model_path:
+        base = str(Path(model_path).resolve())
+    else:
+        base = _tiny_base(recipe, rows, run_dir) if recipe.model.base == "tiny" else recipe.model.base
+    return base, str(run_dir / base) if base == BASE_DIR else base
+
+
+def build_trainer(recipe: Recipe, rows, processing, model, run_dir: Path, callbacks=()):
+    """The Trainer `pisar train` runs: LoRA on ``model`` where the recipe says, the recipe's
+    arguments, and the collator shared with prediction (``pisar_data.vlm``)."""
+    from transformers import Trainer
+
+    from training.model import add_lora
+
+    return Trainer(
+        model=add_lora(model, recipe),
+        args=training_arguments(recipe, run_dir),
+        train_dataset=rows,
+        data_collator=processing.encode_for_training,
+        callbacks=list(callbacks),
+    )
 
 
 def training_arguments(recipe: Recipe, run_dir: Path):
@@ -110,30 +139,19 @@ def training_arguments(recipe: Recipe, run_dir: Path):
 def train(recipe: Recipe, data_dir: Path, run_dir: Path, *, model_path: str | None = None, resume: bool = False):
     """Train and save into ``run_dir``; returns the Trainer (its ``model`` is the trained PeftModel)."""
     from accelerate import PartialState
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
 
     from pisar_data.vlm import VLMProcessing
-    from training.model import add_lora, load_base_model
+    from training.model import load_base_model
 
     data = data_fingerprint(data_dir)
     _check_run_dir(run_dir, recipe, data, resume)
     PartialState().wait_for_everyone()  # every process checks RUN_DIR before the main one writes to it
     rows = load_split(data_dir, recipe.data.split, recipe.data.max_rows)
     set_seed(recipe.train.seed)
-    if model_path:
-        base = str(Path(model_path).resolve())
-    else:
-        base = _tiny_base(recipe, rows, run_dir) if recipe.model.base == "tiny" else recipe.model.base
-    base_on_disk = str(run_dir / base) if base == BASE_DIR else base
+    base, base_on_disk = resolve_base(recipe, rows, run_dir, model_path)
     processing = VLMProcessing.load(base_on_disk, recipe.image)
-    model = add_lora(load_base_model(recipe, base_on_disk), recipe)
-
-    trainer = Trainer(
-        model=model,
-        args=training_arguments(recipe, run_dir),
-        train_dataset=rows,
-        data_collator=processing.encode_for_training,
-    )
+    trainer = build_trainer(recipe, rows, processing, load_base_model(recipe, base_on_disk), run_dir)
     manifest = {
         "base_model": base,  # a Hub id, a path, or "base" = RUN_DIR/base
         "recipe_name": recipe.name,

@@ -7,13 +7,33 @@ takes the reviews in order and returns one result per review in the same order (
 calls a model batches, caches and parallelises inside it), ``stats()`` gives the figures that go into
 the build manifest (e.g. fallbacks, tokens, cost), and ``version`` names the rules/artefact/prompt
 version so a manifest says exactly what produced its rows.
+
+What an extractor must decide is specified in ``curation/extraction_guidelines.md`` (also the LLM
+extractor's prompt). ``make_extractor(config)`` builds one by its recipe name (``EXTRACTORS``); a
+module is imported only when its extractor is asked for, so the offline default never imports a
+model client or torch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from curation.extractors.config import Config
+
+GUIDELINES = Path(__file__).resolve().parents[1] / "extraction_guidelines.md"
+
+# When a review states several actions, the first of these wins (guidelines §3: actions that end
+# the relationship with the app first, then steps taken to fix a problem, then commitments and
+# advocacy, then continued use; `rate` is what remains). The one place the order is written down.
+PRIORITY: tuple[str, ...] = (
+    "cancel", "switch_app", "uninstall", "stop_using", "contact_support", "update", "pay", "recommend", "keep_using", "rate",
+)
+REVIEW_ACTION_TYPES = frozenset(PRIORITY)
 
 
 @dataclass(frozen=True)
@@ -53,3 +73,31 @@ class Extractor(Protocol):
     def extract_all(self, reviews: Sequence[ReviewInput], progress: Progress) -> list[Extraction | Drop]: ...
 
     def stats(self) -> dict[str, int | float | str]: ...
+
+
+def _hybrid(config: Config) -> Extractor:
+    from curation.extractors.hybrid import from_config
+
+    return from_config(config)
+
+
+def _rules(config: Config) -> Extractor:
+    from curation.extractors.rules import from_config
+
+    return from_config(config)
+
+
+def _llm(config: Config) -> Extractor:
+    from curation.extractors.llm import LlmExtractor, LlmSettings
+
+    offline = make_extractor(dataclasses.replace(config, extractor=DEFAULT_EXTRACTOR))
+    return LlmExtractor(LlmSettings.from_table(config.llm, "llm"), fallback=offline)
+
+
+# recipe name -> factory(config) -> Extractor; each factory imports its extractor's module only when called.
+EXTRACTORS: dict[str, Callable[[Config], Extractor]] = {"hybrid": _hybrid, "rules": _rules, "llm": _llm}
+DEFAULT_EXTRACTOR = "hybrid"  # offline and deterministic; also the LLM extractor's fallback
+
+
+def make_extractor(config: Config) -> Extractor:
+    return EXTRACTORS[config.extractor](config)

@@ -17,10 +17,11 @@ from pathlib import Path
 import httpx
 
 from curation.snapshot import ID, Pull, PullResult, tool_versions
-from curation.sources import log_to_stderr, read_records, require_columns
+from curation.sources import log_to_stderr, require_columns
 from curation.sources.http import DEFAULT_POLICY, HttpClient, RetryPolicy
 from pisar_data.errors import UserError
 from pisar_data.hashing import sha256_file
+from pisar_data.user_files import read_records
 
 SOURCE = "app_store"
 TOOLS = ("httpx", "pandas")
@@ -28,6 +29,8 @@ FEED_URL = "https://itunes.apple.com/{country}/rss/customerreviews/page={page}/i
 LOOKUP_URL = "https://itunes.apple.com/lookup"
 FEED_PAGES = 10  # the feed serves at most 10 pages of 50 reviews
 DUMP_COLUMNS = ("date", "review", "rating", "title", "userName")
+DUMP = "an app-store-scraper reviews dump (CSV, JSON or JSONL)"
+TRUNCATED_HINT = "re-export it, or pass --allow-truncated to import the complete records only"
 
 
 class AppStoreFeed:
@@ -81,10 +84,15 @@ def _parse_response(value):
     return value
 
 
-def import_dump(path: str | Path, raw_dir: str | Path, app_id: str, country: str | None = None) -> PullResult:
-    """Import an app-store-scraper ``review()`` dump (CSV with or without the index column, JSON, JSONL)."""
+def import_dump(path: str | Path, raw_dir: str | Path, app_id: str, country: str | None = None, allow_truncated: bool = False) -> PullResult:
+    """Import an app-store-scraper ``review()`` dump (CSV with or without the index column, JSON, JSONL).
+
+    A truncated dump is refused unless ``allow_truncated``: then its cut record is left out and
+    the manifest says so (``truncated_input``).
+    """
     path = Path(path)
-    rows = read_records(path)
+    dump = read_records(path, DUMP, allow_truncated=allow_truncated, hint=TRUNCATED_HINT)
+    rows = dump.rows
     require_columns(path, rows, DUMP_COLUMNS, "app-store-scraper reviews dump", nonempty=("date", "rating"))
     if not app_id:
         raise UserError(f"{path}: a reviews dump needs the app it belongs to; pass --app-id NUMERIC_ID")
@@ -95,9 +103,10 @@ def import_dump(path: str | Path, raw_dir: str | Path, app_id: str, country: str
             row["developerResponse"] = _parse_response(row["developerResponse"])
         records.append({**row, ID: dump_record_id(str(app_id), row)})
     params = {"from_file": path.name, "sha256": sha256_file(path), "app_id": str(app_id), "country": country}
-    pull = Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS))
-    pull.add("reviews", records, _app_id=str(app_id), _country=country)
-    return pull.finish()
+    notes = {"truncated_input": dump.cut} if dump.cut else None
+    with Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS), notes=notes) as pull:
+        pull.add("reviews", records, _app_id=str(app_id), _country=country)
+        return pull.finish()
 
 
 def pull(
@@ -120,17 +129,17 @@ def pull(
     app = feed.lookup(app_id)
     if app is None:
         raise UserError(f"--app-id {app_id}: no such app in the {country} App Store (the lookup API returned nothing)")
-    pull_ = Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS))
-    cursor = pull_.cursor or {"app_done": False, "page": 1, "done": False}
-    if not cursor["app_done"]:
-        pull_.add("apps", [{**app, ID: str(app.get("trackId", app_id))}], **context)
-        cursor = {**cursor, "app_done": True}
-        pull_.save_cursor(cursor)
-    while not cursor["done"]:
-        page = cursor["page"]
-        entries = feed.reviews_page(app_id, page)
-        added = pull_.add("reviews", [{**entry, ID: entry["id"]["label"]} for entry in entries], **context)
-        cursor = {"app_done": True, "page": page + 1, "done": not entries or page >= FEED_PAGES}
-        pull_.save_cursor(cursor)
-        log(f"{app_id}: feed page {page}: {len(entries)} reviews, {added} new")
-    return pull_.finish()
+    with Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS)) as pull_:
+        cursor = pull_.cursor or {"app_done": False, "page": 1, "done": False}
+        if not cursor["app_done"]:
+            pull_.add("apps", [{**app, ID: str(app.get("trackId", app_id))}], **context)
+            cursor = {**cursor, "app_done": True}
+            pull_.save_cursor(cursor)
+        while not cursor["done"]:
+            page = cursor["page"]
+            entries = feed.reviews_page(app_id, page)
+            added = pull_.add("reviews", [{**entry, ID: entry["id"]["label"]} for entry in entries], **context)
+            cursor = {"app_done": True, "page": page + 1, "done": not entries or page >= FEED_PAGES}
+            pull_.save_cursor(cursor)
+            log(f"{app_id}: feed page {page}: {len(entries)} reviews, {added} new")
+        return pull_.finish()

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from curation.snapshot import ID, Pull, PullResult, tool_versions
-from curation.sources import ImageConfig, log_to_stderr, normalize_image, read_records, require_columns
+from curation.sources import ImageConfig, log_to_stderr, normalize_image, require_columns
 from curation.sources.http import (
     DEFAULT_POLICY,
     FetchError,
@@ -31,12 +31,15 @@ from curation.sources.http import (
 )
 from pisar_data.errors import UserError
 from pisar_data.hashing import sha256_file
+from pisar_data.user_files import read_records
 
 SOURCE = "google_play"
 TOOLS = ("google-play-scraper", "httpx", "pillow", "pandas")
 SORTS = ("newest", "most_relevant", "rating")
 REVIEW_COLUMNS = ("reviewId", "content", "score", "at")
 APP_COLUMNS = ("appId", "title")
+DUMP = "a google-play-scraper dump (reviews() or app() rows as CSV, JSON or JSONL)"
+TRUNCATED_HINT = "re-export it, or pass --allow-truncated to import the complete records only"
 # app() fields that pandas writes as Python reprs of lists/dicts.
 LITERAL_FIELDS = ("histogram", "categories", "screenshots", "comments")
 
@@ -51,11 +54,21 @@ def _parse_literal(value):
 
 
 def import_dump(
-    path: str | Path, raw_dir: str | Path, app_id: str | None, lang: str | None = None, country: str | None = None
+    path: str | Path,
+    raw_dir: str | Path,
+    app_id: str | None,
+    lang: str | None = None,
+    country: str | None = None,
+    allow_truncated: bool = False,
 ) -> PullResult:
-    """Import a google-play-scraper dump: ``reviews()`` rows or ``app()`` rows (CSV/JSON/JSONL)."""
+    """Import a google-play-scraper dump: ``reviews()`` rows or ``app()`` rows (CSV/JSON/JSONL).
+
+    A truncated dump is refused unless ``allow_truncated``: then its cut record is left out and
+    the manifest says so (``truncated_input``).
+    """
     path = Path(path)
-    rows = read_records(path)
+    dump = read_records(path, DUMP, allow_truncated=allow_truncated, hint=TRUNCATED_HINT)
+    rows = dump.rows
     columns = set().union(*(row.keys() for row in rows))
     if "appId" in columns and "reviewId" not in columns:
         require_columns(path, rows, APP_COLUMNS, "google-play-scraper app() dump", nonempty=("appId",))
@@ -71,9 +84,10 @@ def import_dump(
         table = "reviews"
         records = [{**row, ID: row["reviewId"], "_app_id": app_id} for row in rows]
     params = {"from_file": path.name, "sha256": sha256_file(path), "app_id": app_id, "lang": lang, "country": country}
-    pull = Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS))
-    pull.add(table, records, _lang=lang, _country=country)
-    return pull.finish()
+    notes = {"truncated_input": dump.cut} if dump.cut else None
+    with Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS), notes=notes) as pull:
+        pull.add(table, records, _lang=lang, _country=country)
+        return pull.finish()
 
 
 def _gp_call(call: Callable, what: str, policy: RetryPolicy, sleep: Callable[[float], None], limiter: RateLimiter):
@@ -147,56 +161,56 @@ def pull(
         raise UserError(
             f"--app {app_id}: no such app on Google Play ({lang}/{country}); expected a package name like com.spotify.music"
         ) from None
-    pull_ = Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS))
-    cursor = pull_.cursor or {"app_done": False, "token": None, "fetched": 0, "done": False}
+    with Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS)) as pull_:
+        cursor = pull_.cursor or {"app_done": False, "token": None, "fetched": 0, "done": False}
 
-    if not cursor["app_done"]:
-        pull_.add("apps", [{**app, ID: app_id}], **context)
-        client = HttpClient(transport, policy, sleep)
-        shots = []
-        for url in (app.get("screenshots") or [])[:screenshots]:
-            try:
-                image = normalize_image(client.get(url).content, url, ImageConfig())
-            except UserError as error:  # one bad or vanished screenshot must not stop the pull
-                print(f"warning: skipping screenshot: {error}", file=sys.stderr)
-                continue
-            file = pull_.add_blob(image.data, image.ext)
-            sha256 = file.rsplit("/", 1)[1].split(".")[0]
-            shots.append(
-                {
-                    ID: f"{app_id}:{sha256}",
-                    "context_id": app_id,
-                    "sha256": sha256,
-                    "file": file,
-                    "width": image.width,
-                    "height": image.height,
-                    "url": url,
-                }
+        if not cursor["app_done"]:
+            pull_.add("apps", [{**app, ID: app_id}], **context)
+            client = HttpClient(transport, policy, sleep)
+            shots = []
+            for url in (app.get("screenshots") or [])[:screenshots]:
+                try:
+                    image = normalize_image(client.get(url).content, url, ImageConfig())
+                except UserError as error:  # one bad or vanished screenshot must not stop the pull
+                    print(f"warning: skipping screenshot: {error}", file=sys.stderr)
+                    continue
+                file = pull_.add_blob(image.data, image.ext)
+                sha256 = file.rsplit("/", 1)[1].split(".")[0]
+                shots.append(
+                    {
+                        ID: f"{app_id}:{sha256}",
+                        "context_id": app_id,
+                        "sha256": sha256,
+                        "file": file,
+                        "width": image.width,
+                        "height": image.height,
+                        "url": url,
+                    }
+                )
+            pull_.add("screenshots", shots, **context)
+            cursor = {**cursor, "app_done": True}
+            pull_.save_cursor(cursor)
+
+        url = Formats.Reviews.build(lang=lang, country=country)
+        order = getattr(google_play_scraper.Sort, sort.upper()).value
+        while not cursor["done"]:
+            want = page_size if count is None else min(page_size, count - cursor["fetched"])
+            if want <= 0:
+                break
+            token = cursor["token"]
+            # The public reviews() swallows every error and reports it as "no more reviews", which would
+            # end a pull early and silently; the page function it wraps raises, so we page with it.
+            items, token = _gp_call(
+                lambda want=want, token=token: gp_reviews._fetch_review_items(url, app_id, order, want, None, None, token),
+                f"Google Play reviews of {app_id}",
+                policy,
+                sleep,
+                limiter,
             )
-        pull_.add("screenshots", shots, **context)
-        cursor = {**cursor, "app_done": True}
-        pull_.save_cursor(cursor)
-
-    url = Formats.Reviews.build(lang=lang, country=country)
-    order = getattr(google_play_scraper.Sort, sort.upper()).value
-    while not cursor["done"]:
-        want = page_size if count is None else min(page_size, count - cursor["fetched"])
-        if want <= 0:
-            break
-        token = cursor["token"]
-        # The public reviews() swallows every error and reports it as "no more reviews", which would
-        # end a pull early and silently; the page function it wraps raises, so we page with it.
-        items, token = _gp_call(
-            lambda want=want, token=token: gp_reviews._fetch_review_items(url, app_id, order, want, None, None, token),
-            f"Google Play reviews of {app_id}",
-            policy,
-            sleep,
-            limiter,
-        )
-        records = [{**record, ID: record["reviewId"]} for record in map(_review_record, items)]
-        added = pull_.add("reviews", records, **context)
-        token = token if isinstance(token, str) else None
-        cursor = {"app_done": True, "token": token, "fetched": cursor["fetched"] + len(records), "done": token is None or not records}
-        pull_.save_cursor(cursor)
-        log(f"{app_id}: page of {len(records)} reviews, {added} new ({cursor['fetched']} fetched)")
-    return pull_.finish()
+            records = [{**record, ID: record["reviewId"]} for record in map(_review_record, items)]
+            added = pull_.add("reviews", records, **context)
+            token = token if isinstance(token, str) else None
+            cursor = {"app_done": True, "token": token, "fetched": cursor["fetched"] + len(records), "done": token is None or not records}
+            pull_.save_cursor(cursor)
+            log(f"{app_id}: page of {len(records)} reviews, {added} new ({cursor['fetched']} fetched)")
+        return pull_.finish()

@@ -9,13 +9,12 @@ Every field is kept as the dataset has it (JSON strings stay strings; normalize 
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 from curation.snapshot import ID, Pull, PullResult, tool_versions
-from curation.sources import read_records
 from pisar_data.errors import UserError
+from pisar_data.user_files import csv_columns, parquet_batches, read_image, read_records
 
 SOURCE = "opera"
 TOOLS = ("huggingface_hub", "pyarrow", "pandas")
@@ -29,6 +28,7 @@ TABLES = {
     "image": (("image", "image_name"), lambda r: r["image_name"]),
 }
 BATCH_ROWS = 256  # image parquet row groups are large; read a few hundred rows at a time
+FILES = "OPeRA tables as parquet or as CSV written by datasets"
 
 
 def _table_of(columns: list[str]) -> str | None:
@@ -44,34 +44,17 @@ def _split_of(path: Path) -> str | None:
 def _batches(path: Path):
     """Lists of row dicts from a parquet or CSV file, with the file's columns."""
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            file = pq.ParquetFile(path)
-        except Exception as error:  # pyarrow raises ArrowInvalid/OSError variants
-            raise UserError(f"{path}: not a readable parquet file ({error})") from None
-        return file.schema_arrow.names, (batch.to_pylist() for batch in file.iter_batches(batch_size=BATCH_ROWS))
-    import pandas as pd
-
-    try:
-        columns = list(pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns)
-    except (ValueError, UnicodeDecodeError):  # empty or not CSV: not an OPeRA table
-        columns = []
-    return columns, (read_records(path) for _ in range(1))
+        return parquet_batches(path, FILES, BATCH_ROWS)
+    return csv_columns(path, FILES), (read_records(path, FILES).rows for _ in range(1))
 
 
 def _image_record(pull: Pull, row: dict, path: Path) -> dict:
-    from PIL import Image
-
     image = row.pop("image") or {}
     data = image.get("bytes") if isinstance(image, dict) else None
     if not data:
         return {**row, "image_path": image.get("path") if isinstance(image, dict) else None, "file": None}
-    try:
-        with Image.open(io.BytesIO(data)) as decoded:
-            ext, (width, height) = (decoded.format or "png").lower().replace("jpeg", "jpg"), decoded.size
-    except OSError as error:
-        raise UserError(f"{path}: image {row.get('image_name')!r} is not a readable image ({error})") from None
+    with read_image(data, f"{path}: image {row.get('image_name')!r}", decode=False) as decoded:
+        ext, (width, height) = (decoded.format or "png").lower().replace("jpeg", "jpg"), decoded.size
     file = pull.add_blob(data, ext)
     return {
         **row,
@@ -97,15 +80,16 @@ def import_local(directory: str | Path, raw_dir: str | Path, params: dict | None
             opened.append((path, table, batches))
     if not opened:
         raise UserError(f"{directory}: no OPeRA table found; expected parquet/CSV files with the columns of action, session, user or image")
-    pull = Pull.open(raw_dir, SOURCE, params or {"local": str(directory.resolve())}, tool_versions(*TOOLS))
-    for path, table, batches in opened:
-        make_id = TABLES[table][1]
-        for rows in batches:
-            if table == "image":
-                rows = [_image_record(pull, dict(row), path) for row in rows]
-            context = {"_split": _split_of(path.relative_to(directory)), "_file": path.relative_to(directory).as_posix()}
-            pull.add(table, [{**row, ID: make_id(row)} for row in rows], **context)
-    return pull.finish()
+    # A file that turns out damaged half-way leaves the pull incomplete: never read by a build, resumed by the next run.
+    with Pull.open(raw_dir, SOURCE, params or {"local": str(directory.resolve())}, tool_versions(*TOOLS)) as pull:
+        for path, table, batches in opened:
+            make_id = TABLES[table][1]
+            for rows in batches:
+                if table == "image":
+                    rows = [_image_record(pull, dict(row), path) for row in rows]
+                context = {"_split": _split_of(path.relative_to(directory)), "_file": path.relative_to(directory).as_posix()}
+                pull.add(table, [{**row, ID: make_id(row)} for row in rows], **context)
+        return pull.finish()
 
 
 def allow_patterns(variant: str, images: bool) -> list[str]:

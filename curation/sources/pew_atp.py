@@ -22,9 +22,11 @@ from curation.snapshot import ID, Pull, PullResult, tool_versions
 from pisar_data.errors import UserError
 from pisar_data.hashing import sha256_file
 from pisar_data.schema import PERSONA_ATTRIBUTES
+from pisar_data.user_files import read_sav
 
 SOURCE = "pew_atp"
 TOOLS = ("pyreadstat",)
+SAV = "a Pew ATP wave as SPSS .sav"
 
 AGE = {1: "18-29", 2: "30-49", 3: "50-64", 4: "65+"}
 SEX = {1: "man", 2: "woman"}
@@ -106,16 +108,7 @@ def _key_text(qkey) -> str:
 
 def _read(path: Path) -> tuple[str, str, list[dict]]:
     """(wave, weight variable, raw records without QKEY) of a .sav file; UserError when it is not one."""
-    import pyreadstat
-
-    if not path.is_file():
-        raise UserError(f"{path}: file not found; expected a Pew ATP wave as SPSS .sav")
-    if path.stat().st_size == 0:
-        raise UserError(f"{path}: the file is empty; expected a Pew ATP wave as SPSS .sav")
-    try:
-        _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
-    except Exception as error:  # pyreadstat raises its own ReadstatError/PyreadstatError types
-        raise UserError(f"{path}: not a readable SPSS .sav file ({str(error).strip() or type(error).__name__})") from None
+    _, meta = read_sav(path, SAV, metadata_only=True)
     columns = list(meta.column_names)
     weights = [c for c in columns if WEIGHT.fullmatch(c)]
     found = layout(columns)
@@ -127,7 +120,7 @@ def _read(path: Path) -> tuple[str, str, list[dict]]:
         )
     weight = weights[0]
     variables = sorted(set(found.values()))
-    frame, _ = pyreadstat.read_sav(str(path), usecols=["QKEY", weight, *variables])
+    frame, _ = read_sav(path, SAV, columns=["QKEY", weight, *variables])
     salt = sha256_file(path)
     records = []
     for row in frame.to_dict(orient="records"):
@@ -170,6 +163,6 @@ def import_sav(path: str | Path, raw_dir: str | Path) -> PullResult:
     path = Path(path)
     wave, weight, records = _read(path)
     params = {"from_file": path.name, "sha256": sha256_file(path), "wave": wave, "weight_variable": weight}
-    pull = Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS))
-    pull.add("respondents", [{**r, ID: f"{wave}:{r['respondent_id']}", "wave": wave} for r in records], _wave=wave)
-    return pull.finish()
+    with Pull.open(raw_dir, SOURCE, params, tool_versions(*TOOLS)) as pull:
+        pull.add("respondents", [{**r, ID: f"{wave}:{r['respondent_id']}", "wave": wave} for r in records], _wave=wave)
+        return pull.finish()

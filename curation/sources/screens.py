@@ -6,18 +6,18 @@ are visible to the user and have non-empty bounds, in reading order, deduplicate
 ``.txt`` sidecar, else nothing. A hierarchy that cannot hold all the visible text is marked
 "view_hierarchy_partial" (the build also OCRs those screens): one of a popup or dialog window
 (Rico records only the focused window, while the screenshot shows the screen behind it too) or
-one with a WebView (web content has no text nodes). Images are validated and normalized with pillow and stored by
-content hash. Table written: ``screens`` (id context_id:sha256).
+one with a WebView (web content has no text nodes). Images are validated and normalized with
+pillow and stored by content hash. Table written: ``screens`` (id context_id:sha256).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from curation.snapshot import ID, Pull, PullResult, tool_versions
 from curation.sources import ImageConfig, normalize_image
 from pisar_data.errors import UserError
+from pisar_data.user_files import read_bytes, read_json, read_text
 
 SOURCE = "screens"
 TOOLS = ("pillow",)
@@ -74,14 +74,14 @@ def screen_text(image: Path) -> tuple[str, str]:
     """(text, where it came from: "view_hierarchy" | "view_hierarchy_partial" | "sidecar_text" | "none") for an image file."""
     hierarchy = image.with_suffix(".json")
     if hierarchy.is_file():
+        data = read_json(hierarchy, "a Rico-style view hierarchy (JSON with activity.root)")
         try:
-            tree = json.loads(hierarchy.read_text(encoding="utf-8"))
-            return hierarchy_text(tree), "view_hierarchy_partial" if hierarchy_is_partial(tree) else "view_hierarchy"
+            return hierarchy_text(data), "view_hierarchy_partial" if hierarchy_is_partial(data) else "view_hierarchy"
         except (ValueError, AttributeError, TypeError) as error:
             raise UserError(f"{hierarchy}: not a Rico-style view hierarchy ({error}); expected JSON with activity.root") from None
     sidecar = image.with_suffix(".txt")
     if sidecar.is_file():
-        return sidecar.read_text(encoding="utf-8").strip(), "sidecar_text"
+        return read_text(sidecar, "the screen's visible text as UTF-8").strip(), "sidecar_text"
     return "", "none"
 
 
@@ -95,24 +95,24 @@ def import_dir(directory: str | Path, raw_dir: str | Path, context_id: str) -> P
     images = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
         raise UserError(f"{directory}: no screen images; expected .png, .jpg or .webp files")
-    prepared = [(path, normalize_image(path.read_bytes(), str(path), ImageConfig()), *screen_text(path)) for path in images]
-    pull = Pull.open(raw_dir, SOURCE, {"from_dir": str(directory.resolve()), "context_id": context_id}, tool_versions(*TOOLS))
-    records = []
-    for path, image, text, text_source in prepared:
-        file = pull.add_blob(image.data, image.ext)
-        sha256 = file.rsplit("/", 1)[1].split(".")[0]
-        records.append(
-            {
-                ID: f"{context_id}:{sha256}",
-                "context_id": context_id,
-                "sha256": sha256,
-                "file": file,
-                "width": image.width,
-                "height": image.height,
-                "screen_text": text,
-                "text_source": text_source,
-                "original_name": path.name,
-            }
-        )
-    pull.add("screens", records)
-    return pull.finish()
+    prepared = [(path, normalize_image(read_bytes(path, "a screen image"), str(path), ImageConfig()), *screen_text(path)) for path in images]
+    with Pull.open(raw_dir, SOURCE, {"from_dir": str(directory.resolve()), "context_id": context_id}, tool_versions(*TOOLS)) as pull:
+        records = []
+        for path, image, text, text_source in prepared:
+            file = pull.add_blob(image.data, image.ext)
+            sha256 = file.rsplit("/", 1)[1].split(".")[0]
+            records.append(
+                {
+                    ID: f"{context_id}:{sha256}",
+                    "context_id": context_id,
+                    "sha256": sha256,
+                    "file": file,
+                    "width": image.width,
+                    "height": image.height,
+                    "screen_text": text,
+                    "text_source": text_source,
+                    "original_name": path.name,
+                }
+            )
+        pull.add("screens", records)
+        return pull.finish()

@@ -3,8 +3,8 @@
 Review rows: the rationale is scored against every screen of the row's context (app) in the screen
 library, the best-scoring screen is chosen (ties: lowest screen_id), and the row keeps
 ``anchor_score`` (float32) and ``anchor_method``. Rows scoring below the method's threshold are
-dropped (``anchor_drops``: reason "below_threshold"); rows whose context has no screen are dropped
-("no_screen") and the contexts counted. Every review row is scored: there is no sampling.
+dropped (``anchor_drops``: reason "below_threshold", with the screen_id it came closest to); rows
+whose context has no screen are dropped ("no_screen", screen_id null) and the contexts counted. Every review row is scored: there is no sampling.
 
 Scoring (``method``; bench/anchor_accuracy.py compares both on labelled real screens):
 * ``embedding``: cosine similarity of normalized sentence embeddings (``pisar_data.embeddings``,
@@ -229,7 +229,11 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
                                            pl.when(pl.Series(is_opera)).then(pl.lit("opera_screenshot")).otherwise(pl.col("screen_source")).alias("screen_source"))
     everything = pl.concat([base, additions], how="horizontal")
     anchored = everything.filter(pl.col("_reason") == "").drop("_reason").sort("id")
-    drops = everything.filter(pl.col("_reason") != "").select("id", pl.col("_reason").alias("reason"), "anchor_score").sort("id")
+    # a row below the threshold keeps the screen it came closest to (the report shows it); unscored rows have none
+    drops = everything.filter(pl.col("_reason") != "").select(
+        "id", pl.col("_reason").alias("reason"), "anchor_score",
+        pl.when(pl.col("_reason") == "below_threshold").then(pl.col("screen_id")).alias("screen_id"),
+    ).sort("id")
 
     review_context_ids = set(review_contexts)
     counts: dict[str, int | float | str] = {

@@ -9,10 +9,17 @@ Steps, in order (a dropped review is logged with the first rule it fails):
    one space, line breaks are kept as one newline; logged as ``altered``/``unicode_repaired`` and
    ``whitespace_normalized``.
 2. minimum content (``empty``, ``emoji_only``, ``too_few_letters``, ``too_few_words``).
-3. spam (``spam_link``: a URL in the text; ``spam_repetition``: a character repeated
-   ``max_char_run``+ times in a row or one word making most of a 4+-word text; ``spam_promo``:
-   referral/promo-code/"earn money"/"contact me on WhatsApp" patterns). Run before scrubbing so
-   links are still visible.
+3. spam, run before scrubbing so links and handles are still visible:
+   ``spam_repetition``: a character repeated ``max_char_run``+ times in a row, or one word making
+   most of a 4+-word text. ``spam_promo``: the writer advertises something of their own — a code to
+   use ("use my code FREE500", "my referral code is 7HK2P9"), their channel, page or account
+   ("subscribe to my channel", "follow me @name for …"), a money scheme ("earn $500 a day"), or free
+   stuff plus a way to reach them ("free gift cards, DM me"). ``spam_link``: a link with a call to
+   open it ("visit", "download", "click", …) or with little else around it. Each rule needs the
+   self-promotion, not just the words: a complaint about a code, a channel or a link ("the promo
+   code field says my code is invalid", "I can't post to my channel", "I posted screenshots here:
+   <url>") is kept, and its link or address is scrubbed in step 4. A call to action counts only as
+   an imperative: after "I", "to", "can't", … ("when I visit my profile it crashes") it does not.
 4. PII (:mod:`pisar_data.pii`) in text, title and reply: replaced by ``[email]``, ``[phone]``,
    ``[url]``, ``[handle]``, ``[name]``; logged as ``altered``/``pii_<kind>`` with the field names.
 5. language (lingua, built once per process and configuration, restricted to
@@ -35,14 +42,84 @@ import ftfy
 import polars as pl
 
 from curation.stages import BuildContext, StageResult, Tables
-from pisar_data.pii import URL, scrub
+from pisar_data.pii import EMAIL, URL, scrub
 
 NAME = "clean"
 TEXT_FIELDS = ("text", "title", "reply_text")
-PROMO = (
-    r"promo ?code|referral (?:code|link)|use my code|invite code|free (?:coins|gems|diamonds|money)"
-    r"|earn (?:money|\$)|make money|whats ?app me|contact me on (?:whatsapp|telegram)|telegram me|click (?:here|the link)"
+# Spam cues (see step 3 of the module docstring). A cue marked imperative only counts when the word
+# before it is not a subject or auxiliary ("please visit my channel" counts, "when I visit my channel"
+# does not).
+_CODE = r"""["'“]?(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{4,16}\b|\b[A-Z]{5,16}\b"""  # FREE500, 7HK2P9, GEMSFREE
+_PLATFORM = r"youtube|yt|tiktok|insta(?:gram)?|ig|telegram|twitch|facebook|fb|twitter|snapchat|discord"
+_OWN = rf"(?:my|our)\s+(?:new\s+|first\s+|latest\s+)?(?:(?:{_PLATFORM}|music|gaming)\s+)?"
+_MEDIA = r"channel|chanel|videos?|stream|music|feed|website|site|shop|store|app|game"
+# (verbs, what they promote): "go to my account" is a settings tip and "check my account" a support request,
+# so those verbs only count with media the writer publishes.
+_PROMOTE = (
+    (r"sub(?:scribe)?(?:\s+to)?|follow|join", _MEDIA + r"|page|profile|account|group|server"),
+    (r"visit", _MEDIA + r"|page|profile"),
+    (r"check\s+out|check|watch|download|go\s+to", _MEDIA),
 )
+PROMO_IMPERATIVE = re.compile(
+    r"\b(?:use|enter|apply|redeem|try)\s+(?:my\s+|this\s+|the\s+)?(?:referral\s+|invite\s+|invitation\s+|promo\s+|bonus\s+)?code\s*[:=-]?\s*(?-i:" + _CODE + r")"
+    r"|\b(?:use|click|join\s+with|sign\s+up\s+(?:with|using))\s+my\s+(?:referral\s+|invite\s+)?link\b"
+    + "".join(rf"|\b(?:{verbs})\s+{_OWN}(?:{things})\b" for verbs, things in _PROMOTE)
+    + rf"|\bcheck\s+{_OWN}(?:{_MEDIA})\s+out\b"
+    + rf"|\b(?:{'|'.join(verbs for verbs, _ in _PROMOTE)})\s+(?:my|our)\s+(?:{_PLATFORM})\b"
+    r"|\bfollow\s+me\s+(?:on|at|for|to|@|\[handle\])"
+    r"|\b(?:subscribe|sub)\s+(?:to\s+)?(?:me|us)\b"
+    r"|\b(?:earn|make)\s+(?:up\s+to\s+)?(?:[$₹€£]\s?\d[\d,.]*k?|\d[\d,.]*k?\s?(?:\$|dollars|usd|rs|rupees|naira))\s*(?:per|a|an|every|each|/)\s*(?:hour|day|week|month)\b",
+    re.IGNORECASE,
+)
+PROMO_ANYWHERE = re.compile(
+    r"\bmy\s+(?:referral|invite|invitation|promo)\s+code\s*(?:is|:|=|-)\s*(?-i:" + _CODE + r")",
+    re.IGNORECASE,
+)
+INCENTIVE = re.compile(
+    r"\bfree\s+(?:[A-Za-z]+\s+)?(?:gift\s*cards?|coins|gems|diamonds|robux|v-?bucks|money|cash|followers|likes|spins|credits|recharge|iphones?)\b"
+    r"|\bgiveaway\b|\bwin\s+(?:a|an|free|\$)\s*\w+|\b(?:earn|make)\s+(?:easy\s+|fast\s+|quick\s+)?money\b",
+    re.IGNORECASE,
+)
+CONTACT = re.compile(
+    r"\b(?:dm|inbox|message|text|contact|whats\s?app|telegram|add)\s+me\b|\blink\s+in\s+(?:my\s+)?bio\b|(?<![\w@.])@[A-Za-z_]\w{2,}|\[handle\]",
+    re.IGNORECASE,
+)
+LINK_CALL = re.compile(r"\b(?:visit|download|click|join|sign\s+up|register|install|check\s+out|go\s+to|grab|get\s+(?:it|yours|free))\b", re.IGNORECASE)
+# Words after which a verb is not an imperative: "I visit", "to join", "can't follow", "it should follow".
+NOT_IMPERATIVE = {
+    "i", "we", "you", "they", "he", "she", "it", "to", "not", "cannot", "can't", "cant", "don't", "dont", "doesn't",
+    "doesnt", "didn't", "didnt", "won't", "wont", "can", "could", "would", "should", "will", "may", "might", "must",
+    "shall", "i'll", "i'd", "we'll", "i've", "who", "that", "which", "and", "or", "also", "then", "just", "never", "always",
+}
+
+
+def _imperative(text: str, start: int) -> bool:
+    before = re.findall(r"[\w'’]+", text[max(0, start - 30):start])
+    return not before or before[-1].lower().replace("’", "'") not in NOT_IMPERATIVE
+
+
+def promo_problem(text: str) -> str | None:
+    """The promotional phrase of a spam text (see step 3 of the module docstring), else None."""
+    for match in PROMO_IMPERATIVE.finditer(text):
+        if _imperative(text, match.start()):
+            return match.group()
+    if match := PROMO_ANYWHERE.search(text):
+        return match.group()
+    if (incentive := INCENTIVE.search(text)) and (contact := CONTACT.search(text)):
+        return f"{incentive.group()} … {contact.group()}"
+    return None
+
+
+def link_problem(text: str) -> str | None:
+    """A promotional link: a URL with a call to open it or a free-stuff offer, or with fewer than 4 other words.
+    E-mail addresses are not links."""
+    without_emails = EMAIL.sub(" ", text)
+    link = URL.search(without_emails)
+    if link is None:
+        return None
+    calls = [m for m in LINK_CALL.finditer(without_emails) if _imperative(without_emails, m.start())] or INCENTIVE.findall(without_emails)
+    rest = re.findall(r"[^\W_]+", URL.sub(" ", without_emails))
+    return link.group()[:80] if calls or len(rest) < 4 else None
 
 
 @dataclass(frozen=True)
@@ -62,7 +139,7 @@ class Config:
         Defaults keep one-word reviews ("good", "Excellent") — near-duplicate removal deals with them.
     max_char_run: a character repeated this many times in a row is spam ("goooooooooood", "!!!!!!!!!!").
     max_word_share: in a text of 4+ words, one word making more than this share of them is spam.
-    drop_links, drop_promo: the link and promo spam rules on/off.
+    drop_links, drop_promo: the promotional-link and promo spam rules on/off.
     """
 
     languages: tuple[str, ...] = ("en",)
@@ -75,6 +152,15 @@ class Config:
     max_word_share: float = 0.6
     drop_links: bool = True
     drop_promo: bool = True
+
+    def __post_init__(self):
+        from lingua import Language
+
+        known = {language.iso_code_639_1.name.lower() for language in Language.all()}
+        for name in ("languages", "candidate_languages"):
+            unknown = [code for code in getattr(self, name) if not isinstance(code, str) or code.lower() not in known]
+            if unknown:
+                raise ValueError(f"{name}: {unknown[0]!r} is not an ISO 639-1 code lingua knows; expected codes such as 'en', 'de', 'es'")
 
 
 @lru_cache(maxsize=4)
@@ -108,8 +194,6 @@ def content_problem(text: str, config: Config) -> tuple[str, str] | None:
 
 
 def spam_problem(text: str, config: Config) -> tuple[str, str] | None:
-    if config.drop_links and (link := URL.search(text)):
-        return "spam_link", link.group()[:80]
     if run := re.search(r"(.)\1{%d,}" % (config.max_char_run - 1), text):
         return "spam_repetition", f"{run.group(1)!r} x{len(run.group())}"
     words = [w.lower() for w in re.findall(r"[^\W_]+", text)]
@@ -117,8 +201,10 @@ def spam_problem(text: str, config: Config) -> tuple[str, str] | None:
         top = max(set(words), key=words.count)
         if words.count(top) / len(words) > config.max_word_share:
             return "spam_repetition", f"{top!r} {words.count(top)}/{len(words)} words"
-    if config.drop_promo and (promo := re.search(PROMO, text, re.IGNORECASE)):
-        return "spam_promo", promo.group()
+    if config.drop_promo and (promo := promo_problem(text)):
+        return "spam_promo", promo[:80]
+    if config.drop_links and (link := link_problem(text)):
+        return "spam_link", link
     return None
 
 

@@ -37,6 +37,8 @@ Fields of a row:
   The description adds shopping habits (frequency, Prime membership); the free-text
   self-description and the city are not used (they can identify a participant).
 * **id** — "op-" + sha256("opera:" + session_id + ":" + action_id)[:16]: stable, and no raw user id.
+* **participant_key**, **session_key** — the hashed participant (``user_key``) and session: the split units
+  ``curation.stages.select`` uses for OPeRA's single site (work tables only, never published).
 """
 
 from __future__ import annotations
@@ -359,6 +361,7 @@ TUPLE_SCHEMA = {
     "action": pl.Utf8, "action_type": pl.Utf8, "rationale": pl.Utf8, "rating": pl.Int32, "lang": pl.Utf8,
     "created_at": pl.Datetime("us"), "persona": pl.Utf8, "persona_attributes": ATTRIBUTES_DTYPE,
     "persona_source": pl.Utf8, "image_path": pl.Utf8, "screen_text": pl.Utf8, "screen_source": pl.Utf8,
+    "participant_key": pl.Utf8, "session_key": pl.Utf8,  # hashed split units for selection (never published)
 }
 
 
@@ -432,6 +435,8 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
                 "image_path": record.get("image_path"),
                 "screen_text": pii.scrub(visible_text(record.get("simplified_html"), config.max_screen_text_chars))[0],
                 "screen_source": "opera_screenshot",
+                "participant_key": record.get("user_key"),
+                "session_key": "s-" + hashlib.sha256(f"opera:{record['session_id']}".encode()).hexdigest()[:16],
             })
     tuples = pl.DataFrame(rows, schema=TUPLE_SCHEMA).sort("id")
     counts: dict[str, int | float | str] = {

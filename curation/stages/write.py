@@ -3,6 +3,8 @@
 ``DIR/data/{split}-{i:05d}-of-{n:05d}.parquet``, one set per split, rows sorted by id, screen images
 embedded as bytes, and the schema's Hugging Face feature metadata attached so that
 ``datasets.load_dataset(DIR)`` reproduces ``pisar_data.schema.FEATURES`` with no project code.
+A split without rows gets no file (``datasets`` cannot read a 0-row parquet file: "BatchSize must be
+greater than 0"); the card then leaves it out of its configs and says why it is missing.
 """
 
 from __future__ import annotations
@@ -54,11 +56,15 @@ def write_dataset(rows: pl.DataFrame, out_dir: Path, config: Config) -> dict[str
         raise ValueError(f"rows table lacks columns {missing}")
     if rows["id"].n_unique() != rows.height:
         raise ValueError("row ids are not unique")
+    if rows.height == 0:
+        raise ValueError("no rows to write")
     data_dir = out_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     for split in SPLITS:
         part = rows.filter(pl.col("split") == split).sort("id")
+        if part.height == 0:
+            continue
         shards = max(1, math.ceil(part.height / config.max_rows_per_shard))
         for index in range(shards):
             chunk = part.slice(index * config.max_rows_per_shard, config.max_rows_per_shard)

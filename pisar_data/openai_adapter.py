@@ -1,25 +1,27 @@
-"""`openai:MODEL`: zero-shot predictions through the official OpenAI SDK (Chat Completions)."""
+"""The ``openai`` provider: the Chat Completions API through the official OpenAI SDK.
+
+Any OpenAI-compatible server speaks it too (vLLM, SGLang, llama.cpp server, Ollama): give its
+``base_url`` (e.g. ``http://localhost:8000/v1``); without one the SDK uses ``$OPENAI_BASE_URL`` or
+OpenAI itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from eval.api import JSON_SCHEMA, ApiConfig, Reply, Request, Usage, api_key, retry_after, transient_status
+from pisar_data.model_client import OutputFormat, Reply, Request, SdkAdapter, Usage
 
 
-class OpenAIAdapter:
+class OpenAIAdapter(SdkAdapter):
     provider = "openai"
-    output_format = {"type": "json_schema", "json_schema": {"name": "prediction", "strict": True, "schema": JSON_SCHEMA}}
+    client_class = "OpenAI"
 
-    def __init__(self, model: str, config: ApiConfig, *, http_client: Any = None, key: str | None = None):
-        import openai
-
-        self.model = model
-        self._openai = openai
-        self.client = openai.OpenAI(
-            api_key=api_key("OPENAI_API_KEY", key), max_retries=config.sdk_max_retries, timeout=config.timeout_s, http_client=http_client
-        )
-        self.base_url = str(self.client.base_url)  # in the cache key; $OPENAI_BASE_URL if set
+    def wire_format(self, output: OutputFormat) -> dict[str, Any] | None:
+        if output.kind == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": output.name, "strict": True, "schema": output.schema}}
+        if output.kind == "json_object":
+            return {"type": "json_object"}
+        return None
 
     def call(self, request: Request) -> Reply:
         content: list[dict[str, Any]] = []
@@ -29,11 +31,12 @@ class OpenAIAdapter:
         options: dict[str, Any] = {}
         if request.temperature is not None:
             options["temperature"] = request.temperature
+        if request.output_format is not None:
+            options["response_format"] = request.output_format
         response = self.client.chat.completions.create(
             model=request.model,
             messages=[{"role": "system", "content": request.system}, {"role": "user", "content": content}],
             max_completion_tokens=request.max_tokens,
-            response_format=request.output_format,
             **options,
         )
         usage = response.usage
@@ -48,9 +51,3 @@ class OpenAIAdapter:
             ),
             response_model=response.model or request.model,
         )
-
-    def is_retryable(self, error: Exception) -> bool:
-        return transient_status(error, self._openai.APIStatusError, self._openai.APIConnectionError)
-
-    def retry_after_s(self, error: Exception) -> float | None:
-        return retry_after(error, self._openai.APIStatusError)

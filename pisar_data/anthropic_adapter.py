@@ -1,25 +1,24 @@
-"""`anthropic:MODEL`: zero-shot predictions through the official Anthropic SDK (Messages API)."""
+"""The ``anthropic`` provider: the Messages API through the official Anthropic SDK.
+
+Without a ``base_url`` the SDK uses ``$ANTHROPIC_BASE_URL`` or Anthropic itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from eval.api import JSON_SCHEMA, ApiConfig, Reply, Request, Usage, api_key, retry_after, transient_status
+from pisar_data.model_client import OutputFormat, Reply, Request, SdkAdapter, Usage
 
 
-class AnthropicAdapter:
+class AnthropicAdapter(SdkAdapter):
     provider = "anthropic"
-    output_format = {"type": "json_schema", "schema": JSON_SCHEMA}
+    client_class = "Anthropic"
 
-    def __init__(self, model: str, config: ApiConfig, *, http_client: Any = None, key: str | None = None):
-        import anthropic
-
-        self.model = model
-        self._anthropic = anthropic
-        self.client = anthropic.Anthropic(
-            api_key=api_key("ANTHROPIC_API_KEY", key), max_retries=config.sdk_max_retries, timeout=config.timeout_s, http_client=http_client
-        )
-        self.base_url = str(self.client.base_url)  # in the cache key; $ANTHROPIC_BASE_URL if set
+    def wire_format(self, output: OutputFormat) -> dict[str, Any] | None:
+        if output.kind == "json_schema":
+            return {"type": "json_schema", "schema": output.schema}
+        # The Messages API has no plain JSON mode: for "json_object" the prompt must ask for JSON.
+        return None
 
     def call(self, request: Request) -> Reply:
         content: list[dict[str, Any]] = []
@@ -28,13 +27,16 @@ class AnthropicAdapter:
         content.append({"type": "text", "text": request.prompt})
         options: dict[str, Any] = {}
         if request.temperature is not None:
-            options["temperature"] = request.temperature
+            # anthropic 1.0 removed `temperature` from the method's signature, not from the API: the SDK's
+            # MIGRATION.md says to send it in the body as is.
+            options["extra_body"] = {"temperature": request.temperature}
+        if request.output_format is not None:
+            options["output_config"] = {"format": request.output_format}
         response = self.client.messages.create(
             model=request.model,
             system=request.system,
             messages=[{"role": "user", "content": content}],
             max_tokens=request.max_tokens,
-            output_config={"format": request.output_format},
             **options,
         )
         usage = response.usage
@@ -49,9 +51,3 @@ class AnthropicAdapter:
             ),
             response_model=response.model or request.model,
         )
-
-    def is_retryable(self, error: Exception) -> bool:
-        return transient_status(error, self._anthropic.APIStatusError, self._anthropic.APIConnectionError)
-
-    def retry_after_s(self, error: Exception) -> float | None:
-        return retry_after(error, self._anthropic.APIStatusError)
