@@ -104,12 +104,13 @@ def test_opera_rows_keep_their_own_screenshot_and_text(real_samples, tmp_path):
 def test_every_review_row_is_scored_whatever_the_input_order(real_samples, tmp_path):
     library = _library(real_samples, "app", [LOGIN, ROUTES])
     days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-    rationales = [f"{LOGIN_RATIONALE if i % 2 else ROUTES_RATIONALE} Since {days[i % 7]}." for i in range(5000)]
+    rationales = [f"Since {days[i % 7]}. {LOGIN_RATIONALE if i % 2 else 'Great app, thanks.'}" for i in range(5000)]
     tuples = _tuples([(f"gp-{i:05d}", "google_play", "app", r) for i, r in enumerate(rationales)])
-    first = run({"tuples": tuples, "screen_library": library}, Config(), BuildContext(tmp_path, tmp_path, 5))
-    again = run({"tuples": tuples.reverse(), "screen_library": library}, Config(), BuildContext(tmp_path, tmp_path, 5))
-    anchored = first.tables["anchored"]
-    assert anchored.height == 5000 and first.tables["anchor_drops"].height == 0
-    assert anchored.filter(pl.col("id") == "gp-00001")["screen_id"].item() == LOGIN
-    assert anchored.filter(pl.col("id") == "gp-00002")["screen_id"].item() == ROUTES
-    assert anchored.equals(again.tables["anchored"])
+    config = Config(method="lexical")  # what a large build uses
+    first = run({"tuples": tuples, "screen_library": library}, config, BuildContext(tmp_path, tmp_path, 5))
+    again = run({"tuples": tuples.reverse(), "screen_library": library}, config, BuildContext(tmp_path, tmp_path, 5))
+    anchored, drops = first.tables["anchored"], first.tables["anchor_drops"]
+    # the login complaints (a second sentence about the sign-in screen) are kept, the praise is dropped: nothing is sampled
+    assert anchored["id"].to_list() == [f"gp-{i:05d}" for i in range(1, 5000, 2)] and set(anchored["screen_id"]) == {LOGIN}
+    assert drops.height == 2500 and set(drops["reason"]) == {"below_threshold"}
+    assert anchored.equals(again.tables["anchored"]) and drops.equals(again.tables["anchor_drops"])
