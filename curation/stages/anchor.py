@@ -49,10 +49,14 @@ class Config:
         distinct rationales, "lexical" above; "lexical" too when the model cannot be loaded),
         "embedding" or "lexical". Full MiniLM is the better judge (on the labelled set: right screen
         for 0.875 of rationales with hierarchy text and 0.893 with OCR text; TF-IDF: 0.821 / 0.839)
-        but embeds ~110 rationales/s on 2 CPU cores, so the ~170,000 tuples of a 200k-review build
-        would take ~25 min; TF-IDF scores them in seconds. Every tuple is scored either way.
+        but embeds ~120 rationales/s on 2 CPU cores, so the ~180,000 distinct rationales of a
+        200k-review build would take ~25 min; TF-IDF scores them in seconds but picks MiniLM's screen
+        for only 0.54 of the set's rationales. Measured and not used: int8 MiniLM (torch dynamic
+        quantization 240/s, onnxruntime 430/s) picks MiniLM's screen for 0.80-0.83 of them; an
+        onnxruntime fp32 export picks the same screens at ~210/s, still ~14 min at 200k. Every tuple
+        is scored either way.
     model: sentence-transformers model name or path for "embedding" ("" = all-MiniLM-L6-v2, offline).
-    max_embedding_rationales: "auto" embeds up to this many distinct rationales (20,000: ~3 min on 2 cores).
+    max_embedding_rationales: "auto" embeds up to this many distinct rationales (20,000: ~2.5 min on 2 cores).
     min_score_embedding: rows whose best screen's MiniLM cosine is below this are dropped. 0.315 is the
         value that maximises (on-screen rationales kept + off-screen rationales dropped) on the dev part
         of bench/anchor_accuracy.py's set (real Rico screens, hierarchy and OCR text together); on the
