@@ -8,10 +8,10 @@ whose context has no screen are dropped ("no_screen", screen_id null) and the co
 
 Scoring (``method``; bench/anchor_accuracy.py compares both on labelled real screens):
 * ``embedding``: cosine similarity of normalized sentence embeddings (``pisar_data.embeddings``,
-  all-MiniLM-L6-v2 offline), every distinct text embedded once; ~110 rationales/s on 2 CPU cores.
+  all-MiniLM-L6-v2 offline), every distinct text embedded once; ~120 rationales/s on 2 CPU cores.
   ``anchor_method`` = "embedding:<model>".
 * ``lexical``: TF-IDF cosine of the rationale's best sentence, with the IDF taken over the screen
-  texts (see ``LexicalScorer``); scores the ~170,000 tuples of a 200k-review build in seconds.
+  texts (see ``LexicalScorer``); scores the ~177,000 distinct rationales of a 200k-review build in ~5 s.
   ``anchor_method`` = "tfidf".
 * ``auto`` (the default): ``embedding`` up to ``max_embedding_rationales`` distinct rationales,
   ``lexical`` above, or when the model cannot be loaded.
