@@ -41,8 +41,7 @@ class RapidOcr:
     """RapidOCR with the orientation classifier off (UI text is upright) and detection at ``max_side``.
 
     The image is downscaled so its longest side is at most ``max_side`` and the detector runs at
-    that size (``limit_type = max``): on real Rico screens 960 px reads as well as full size
-    (1080x1920) at half the time (``bench/ocr_accuracy.py``).
+    that size (``limit_type = max``; see ``curation.stages.screens.Config.ocr_max_side``).
     """
 
     name = "rapidocr"

@@ -1,4 +1,4 @@
-"""Anchoring: rationales pick the screen they talk about (real Rico screens), thresholds, fallback, OPeRA."""
+"""Anchoring: rationales pick the screen they talk about (real Rico screens), both methods, thresholds, OPeRA, no sampling."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from curation.stages import BuildContext
 from curation.stages.anchor import Config, run
 from curation.stages.personas import ATTRIBUTES_DTYPE
+from pisar_data.errors import UserError
 from pisar_data.schema import PERSONA_ATTRIBUTES
 
 LOGIN, ROUTES, SETTINGS = "33603", "33670", "33632"
@@ -42,47 +43,50 @@ LOGIN_RATIONALE = "I can't log in, it keeps rejecting my password and sends me b
 ROUTES_RATIONALE = "The bus arrival predictions are always wrong and the routes list never refreshes."
 
 
-@pytest.fixture(scope="module")
-def embedding_result(real_samples, tmp_path_factory):
+TUPLES = [("gp-1", "google_play", "app", LOGIN_RATIONALE), ("gp-2", "google_play", "app", ROUTES_RATIONALE),
+          ("gp-3", "google_play", "app", "Love it, five stars from me and my whole family."),
+          ("gp-4", "google_play", "no.screens.app", LOGIN_RATIONALE)]
+
+
+@pytest.fixture(scope="module", params=["lexical", "embedding"])
+def result(request, real_samples, tmp_path_factory):
     library = _library(real_samples, "app", [SETTINGS, LOGIN, ROUTES])
-    tuples = _tuples([("gp-1", "google_play", "app", LOGIN_RATIONALE), ("gp-2", "google_play", "app", ROUTES_RATIONALE),
-                      ("gp-3", "google_play", "app", "Love it, five stars from me and my whole family."),
-                      ("gp-4", "google_play", "no.screens.app", LOGIN_RATIONALE)])
     tmp = tmp_path_factory.mktemp("anchor")
-    return run({"tuples": tuples, "screen_library": library}, Config(), BuildContext(tmp, tmp, seed=0))
+    return run({"tuples": _tuples(TUPLES), "screen_library": library}, Config(method=request.param), BuildContext(tmp, tmp, seed=0))
 
 
-def test_login_rationale_anchors_to_the_real_sign_in_screen(embedding_result):
-    anchored = embedding_result.tables["anchored"]
+def test_rationales_anchor_to_the_real_screen_they_talk_about(result):
+    anchored = result.tables["anchored"]
     login = anchored.filter(pl.col("id") == "gp-1").row(0, named=True)
     assert login["screen_id"] == LOGIN and "SIGN IN" in login["screen_text"]
-    assert login["anchor_method"] == "embedding:all-MiniLM-L6-v2"
     assert anchored.filter(pl.col("id") == "gp-2")["screen_id"].item() == ROUTES
     assert anchored.schema["anchor_score"] == pl.Float32
-    assert login["anchor_score"] >= Config().min_score_embedding
+    assert login["anchor_score"] >= result.counts["threshold"]
+    assert login["anchor_method"] == result.counts["method"] and result.counts["method"] in ("tfidf", "embedding:all-MiniLM-L6-v2")
 
 
-def test_unanchorable_rows_and_screenless_contexts_are_dropped_and_counted(embedding_result):
-    drops = {r["id"]: r["reason"] for r in embedding_result.tables["anchor_drops"].to_dicts()}
-    assert drops == {"gp-3": "below_threshold", "gp-4": "no_screen"}
-    counts = embedding_result.counts
+def test_unanchorable_rows_and_screenless_contexts_are_dropped_and_counted(result):
+    drops = {r["id"]: (r["reason"], r["screen_id"]) for r in result.tables["anchor_drops"].to_dicts()}
+    assert drops["gp-3"][0] == "below_threshold" and drops["gp-3"][1] in (SETTINGS, LOGIN, ROUTES)  # its closest screen
+    assert drops["gp-4"] == ("no_screen", None) and len(drops) == 2
+    counts = result.counts
     assert counts["review_contexts_without_screens"] == 1 and counts["dropped_below_threshold"] == 1 and counts["out"] == 2
 
 
-def test_lexical_fallback_when_the_model_is_unavailable(real_samples, tmp_path, monkeypatch):
-    import pisar_data.embeddings
-
-    def unavailable(*args, **kwargs):
-        raise OSError("model files not found")
-
-    monkeypatch.setattr(pisar_data.embeddings, "load_sentence_model", unavailable)
+def test_auto_embeds_small_builds_and_uses_tfidf_above_the_bound(real_samples, tmp_path):
     library = _library(real_samples, "app", [SETTINGS, LOGIN, ROUTES])
-    tuples = _tuples([("gp-1", "google_play", "app", LOGIN_RATIONALE), ("gp-2", "google_play", "app", ROUTES_RATIONALE)])
-    messages = []
-    result = run({"tuples": tuples, "screen_library": library}, Config(), BuildContext(tmp_path, tmp_path, 0, log=messages.append))
-    anchored = result.tables["anchored"]
-    assert result.counts["method"] == "tfidf" and any("lexical fallback" in m for m in messages)
-    assert dict(anchored.select("id", "screen_id").iter_rows()) == {"gp-1": LOGIN, "gp-2": ROUTES}
+    tables = {"tuples": _tuples(TUPLES), "screen_library": library}  # 3 distinct rationales of contexts with screens
+    small = run(tables, Config(max_embedding_rationales=3), BuildContext(tmp_path, tmp_path, 0))
+    large = run(tables, Config(max_embedding_rationales=2), BuildContext(tmp_path, tmp_path, 0))
+    assert (small.counts["method"], large.counts["method"]) == ("embedding:all-MiniLM-L6-v2", "tfidf")
+    assert large.counts["threshold"] == pytest.approx(Config().min_score_lexical)
+
+
+def test_an_embedding_model_that_cannot_load_is_a_user_error(real_samples, tmp_path):
+    library = _library(real_samples, "app", [LOGIN])
+    config = Config(method="embedding", model=str(tmp_path / "no-such-model"))
+    with pytest.raises(UserError, match=r"recipe \[anchor\] model: cannot load the sentence-embedding model"):
+        run({"tuples": _tuples(TUPLES[:1]), "screen_library": library}, config, BuildContext(tmp_path, tmp_path, 0))
 
 
 def test_opera_rows_keep_their_own_screenshot_and_text(real_samples, tmp_path):
@@ -94,14 +98,19 @@ def test_opera_rows_keep_their_own_screenshot_and_text(real_samples, tmp_path):
     row = result.tables["anchored"].row(0, named=True)
     # the login rationale would fit the sign-in screen better, but the observed screenshot is kept, below threshold or not
     assert row["screen_id"] == ROUTES and row["screen_text"] == "Routes page HTML text" and row["anchor_method"] == "own_screenshot:tfidf"
-    assert result.tables["anchor_drops"].to_dicts() == [{"id": "op-2", "reason": "no_screenshot", "anchor_score": 0.0}]
+    assert result.tables["anchor_drops"].to_dicts() == [{"id": "op-2", "reason": "no_screenshot", "anchor_score": 0.0, "screen_id": None}]
 
 
-def test_review_rows_above_the_budget_are_sampled_deterministically(real_samples, tmp_path):
+def test_every_review_row_is_scored_whatever_the_input_order(real_samples, tmp_path):
     library = _library(real_samples, "app", [LOGIN, ROUTES])
-    tuples = _tuples([(f"gp-{i}", "google_play", "app", f"{LOGIN_RATIONALE} Attempt {i}.") for i in range(10)])
-    config = Config(method="lexical", max_scored_reviews=4)
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    rationales = [f"Since {days[i % 7]}. {LOGIN_RATIONALE if i % 2 else 'Great app, thanks.'}" for i in range(5000)]
+    tuples = _tuples([(f"gp-{i:05d}", "google_play", "app", r) for i, r in enumerate(rationales)])
+    config = Config(method="lexical")  # what a large build uses
     first = run({"tuples": tuples, "screen_library": library}, config, BuildContext(tmp_path, tmp_path, 5))
     again = run({"tuples": tuples.reverse(), "screen_library": library}, config, BuildContext(tmp_path, tmp_path, 5))
-    assert first.tables["anchored"].height == 4 and first.counts["dropped_not_sampled"] == 6
-    assert first.tables["anchored"]["id"].to_list() == again.tables["anchored"]["id"].to_list()
+    anchored, drops = first.tables["anchored"], first.tables["anchor_drops"]
+    # the login complaints (a second sentence about the sign-in screen) are kept, the praise is dropped: nothing is sampled
+    assert anchored["id"].to_list() == [f"gp-{i:05d}" for i in range(1, 5000, 2)] and set(anchored["screen_id"]) == {LOGIN}
+    assert drops.height == 2500 and set(drops["reason"]) == {"below_threshold"}
+    assert anchored.equals(again.tables["anchored"]) and drops.equals(again.tables["anchor_drops"])

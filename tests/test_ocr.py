@@ -115,7 +115,7 @@ def test_screenshot_only_screens_are_ocrd_once_and_cached_by_image_hash(tmp_path
     again = run({"screens": table}, config, BuildContext(tmp_path, tmp_path / "work2", 0, log=messages.append))  # a rebuild
     assert counting.calls == 2 and again.counts["ocr_engine_calls"] == 0 and again.counts["ocr_cache_hits"] == 2
     assert again.tables["screen_library"]["screen_text"].to_list() == library["screen_text"].to_list()
-    assert any("OCR read 2 screen(s) without text (0 by rapidocr, 2 from the cache" in m for m in messages)
+    assert any("OCR read 2 screen(s) without text or with a partial hierarchy (0 by rapidocr, 2 from the cache" in m for m in messages)
 
 
 def test_screens_with_hierarchy_text_are_not_ocrd(tmp_path):
@@ -135,3 +135,13 @@ def test_real_rico_screenshots_without_their_hierarchy_get_their_text(real_sampl
     texts = {Path(paths[0]).stem: text for paths, text in zip(library["original_paths"].to_list(), library["screen_text"])}
     assert texts["33603"].split("\n") == ["YOUR ADDRESSES", "You need to sign in to do that :)", "SIGN IN"]
     assert texts["33632"].startswith("Settings\nLocal network (home)\nACMC Gateway IP address")
+
+
+def test_a_partial_hierarchy_gets_the_ocr_lines_it_lacks(tmp_path):
+    # a hierarchy that recorded only a popup's button: OCR adds the rest of the screen behind it
+    table = pl.DataFrame({"context_id": ["1987654321"], "image_path": [str(EXPORT)], "screen_text": ["Save to Photos"],
+                          "screen_source": ["user_supplied"], "text_source": ["view_hierarchy_partial"]})
+    result = run({"screens": table}, Config(ocr_cache_dir=str(tmp_path)), BuildContext(tmp_path, tmp_path / "w", 0))
+    row = result.tables["screen_library"].row(0, named=True)
+    assert row["screen_text"].split("\n") == ["Save to Photos", "Export", "Format", "JPEG", "Resolution", "Original (4032 x 3024)"]
+    assert row["screen_source"] == "user_supplied+ocr" and result.counts["ocr_read"] == 1

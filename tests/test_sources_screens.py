@@ -72,4 +72,6 @@ def test_real_rico_screens(real_samples, tmp_path):
         "SIGN IN",
     ]
     assert rows["336.jpg"]["screen_text"].splitlines()[:2] == ["Print…", "Other modules"]
-    assert all(r["text_source"] == "view_hierarchy" for r in rows.values())
+    # a WebView (336), a dialog (33627) and two popups (33638, 33670): the hierarchy holds only part of the visible text
+    partial = {"336.jpg", "33627.jpg", "33638.jpg", "33670.jpg"}
+    assert {name: r["text_source"] for name, r in rows.items()} == {name: "view_hierarchy_partial" if name in partial else "view_hierarchy" for name in rows}

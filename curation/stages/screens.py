@@ -12,7 +12,10 @@ the text of their view hierarchy / sidecar when they had one) and the screenshot
    was collapsed still finds its image).
 3. Screens still without text after the collapse (no view hierarchy, no sidecar: e.g. store-listing
    screenshots) are read from their pixels by OCR (``curation.ocr``: RapidOCR, models inside the
-   PyPI wheel) when ``ocr`` is on; their ``screen_source`` gains "+ocr". Results are cached by the
+   PyPI wheel) when ``ocr`` is on; their ``screen_source`` gains "+ocr". So are screens whose
+   hierarchy holds only part of the visible text (``text_source`` "view_hierarchy_partial": a
+   popup or dialog over the screen, or a WebView): the OCR lines not already in the hierarchy text
+   are appended to it (on the real Rico screens of ../shared, 4 of 8 are such screens). Results are cached by the
    original image's SHA-256 under ``ocr_cache_dir``, so a rebuild never OCRs a screen twice. The
    build log and the counts give screens read (engine calls and cache hits), OCR seconds and the
    screens still without text.
@@ -49,9 +52,11 @@ class Config:
         merges re-encodes, status-bar changes and small scroll offsets; distinct screens of one app
         typically differ by 20+ bits).
     ocr: read screens without text from their pixels (RapidOCR, ``curation.ocr``).
-    ocr_max_side: OCR reads the image downscaled to this longest side: on real Rico screens 960 px
-        reads as well as the full 1080x1920 (word recall 0.95 either way) in about half the time
-        (``bench/ocr_accuracy.py``).
+    ocr_max_side: OCR reads the image downscaled to this longest side, and detects text at that size.
+        On the real Rico screens (``bench/ocr_accuracy.py``) 960 px reads as well as the normalized
+        1280 (word recall 0.953 vs 0.956) in ~0.44 s instead of ~0.50 s per screen (RapidOCR's own
+        default, detection at a 736 px short side, took ~1 s); 640 still reads Rico's large text,
+        960 keeps a margin for the smaller text of store-listing screenshots.
     ocr_min_confidence, ocr_min_alnum, ocr_skip_top: which OCR lines count as screen text
         (``curation.ocr.TextFilter`` explains the numbers).
     ocr_cache_dir: folder of the OCR cache (``ocr.sqlite``, results by image SHA-256); "" = the
@@ -108,13 +113,15 @@ def _candidates(tables: Tables) -> list[dict]:
     rows: dict[tuple[str, str], dict] = {}
     screens = tables.get("screens")
     if screens is not None:
-        for r in screens.select("context_id", "image_path", "screen_text", "screen_source").iter_rows(named=True):
+        if "text_source" not in screens.columns:
+            screens = screens.with_columns(pl.lit(None, dtype=pl.Utf8).alias("text_source"))
+        for r in screens.select("context_id", "image_path", "screen_text", "screen_source", "text_source").iter_rows(named=True):
             if r["image_path"]:
                 rows.setdefault((r["context_id"], r["image_path"]), r)
     opera = tables.get("opera_tuples")
     if opera is not None and opera.height:
         shots = opera.filter(pl.col("image_path").is_not_null()).sort("id")
-        for r in shots.select("context_id", "image_path", "screen_text", "screen_source").iter_rows(named=True):
+        for r in shots.select("context_id", "image_path", "screen_text", "screen_source", pl.lit(None, dtype=pl.Utf8).alias("text_source")).iter_rows(named=True):
             rows.setdefault((r["context_id"], r["image_path"]), r)
     return [rows[key] for key in sorted(rows)]
 
@@ -125,9 +132,18 @@ LIBRARY_SCHEMA = {
 }
 
 
+PARTIAL_HIERARCHY = "view_hierarchy_partial"
+
+
+def _merge(hierarchy_text: str, ocr_text: str) -> str:
+    """The hierarchy's lines, then the OCR lines it does not already have."""
+    known = {line.casefold() for line in hierarchy_text.split("\n")}
+    return "\n".join([hierarchy_text, *(line for line in ocr_text.split("\n") if line and line.casefold() not in known)]).strip()
+
+
 def _read_screens(kept: list[dict], config: Config, ctx: BuildContext) -> dict[str, int | float | str]:
-    """OCR every kept screen that has no text (in place); return the OCR counts."""
-    todo = [k for k in kept if not k["text"]]
+    """OCR every kept screen that has no text or only a partial hierarchy (in place); return the OCR counts."""
+    todo = [k for k in kept if not k["text"] or k["text_source"] == PARTIAL_HIERARCHY]
     counts: dict[str, int | float | str] = {"ocr_engine": "off", "ocr_read": 0, "ocr_engine_calls": 0, "ocr_cache_hits": 0, "ocr_seconds": 0.0}
     if not config.ocr or not todo:
         return counts
@@ -139,12 +155,12 @@ def _read_screens(kept: list[dict], config: Config, ctx: BuildContext) -> dict[s
         for k in ctx.track(todo, "OCR of screens without text", len(todo)):
             with Image.open(k["path"]) as image:
                 text, kinds = pii.scrub(reader.read(image, k["path"].stem))
-            k.update(text=text, ocr=True, scrubbed=k["scrubbed"] or bool(kinds))
+            k.update(text=_merge(k["text"], text), ocr=True, scrubbed=k["scrubbed"] or bool(kinds))
     except OcrUnavailable as error:  # the engine is loaded on the first screen not in the cache
         ctx.log(f"      screens: {sum(not k['ocr'] for k in todo)} screen(s) without text are not OCR'd: {error}")
         return {**counts, "ocr_engine": "unavailable", "ocr_read": sum(k["ocr"] for k in todo)}
     seconds = time.perf_counter() - started
-    ctx.log(f"      screens: OCR read {len(todo)} screen(s) without text ({reader.calls} by {reader.engine.name}, "
+    ctx.log(f"      screens: OCR read {len(todo)} screen(s) without text or with a partial hierarchy ({reader.calls} by {reader.engine.name}, "
             f"{reader.cache_hits} from the cache {reader.cache.path}) in {seconds:.1f} s")
     return {**counts, "ocr_engine": reader.engine.key, "ocr_read": len(todo), "ocr_engine_calls": reader.calls,
             "ocr_cache_hits": reader.cache_hits, "ocr_seconds": round(seconds, 2)}
