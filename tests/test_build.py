@@ -83,7 +83,7 @@ def test_manifest_records_inputs_recipe_versions_and_stage_counts(built_dataset_
     manifest = json.loads((built_dataset_dir / "build/manifest.json").read_text())
     assert manifest["seed"] == manifest["recipe"]["seed"] and manifest["recipe_name"] == "sample"
     assert manifest["inputs"] and all(len(item["sha256"]) == 64 for item in manifest["inputs"])
-    assert {"python", "polars", "datasets", "datasketch"} <= set(manifest["versions"])
+    assert {"python", "polars", "datasets", "rapidfuzz"} <= set(manifest["versions"])
     assert [s["name"] for s in manifest["stages"]] == ["normalize", "clean", "dedup", "extract", "opera", "personas", "screens", "anchor", "select", "leakage"]
     assert manifest["funnel"][-1]["rows"] == sum(manifest["splits"].values())
     for relpath, info in manifest["files"].items():

@@ -52,10 +52,10 @@ def test_expected_clusters_and_survivor_rule():
 
 
 def test_short_texts_rule():
-    # "good" and "Good!!" normalize to the same text (exact); "good game" is a different review:
-    # texts under min_words_near words are only ever exact duplicates.
-    assert normalize(pl.Series(["good", "Good!!", "GOOD 👍"])).to_list() == ["good", "good", "good 👍"]
-    kept, _ = _run({"x1": "good", "x2": "Good!!", "x3": "good game", "x4": "good 👍"})
+    # "good" and "Good!!" normalize to the same text (exact); "goood" is a typo of it; "good game" and
+    # "good 👍" add a word to a one-word text: different reviews (texts of 1-2 words take no added word).
+    assert normalize(pl.Series(["good", "Good!!", "GOOD 👍", "👍👍👍 ok", "❤️ love"])).to_list() == ["good", "good", "good 👍", "👍 ok", "❤ love"]
+    kept, _ = _run({"x1": "good", "x2": "Good!!", "x3": "good game", "x4": "good 👍", "x5": "goood"})
     assert kept == {"x1", "x3", "x4"}
 
 
@@ -67,6 +67,20 @@ def test_shuffled_input_gives_same_kept_set_and_cluster_ids():
         kept, result = _run(dict(items))
         assert kept == base_kept
         assert result.decisions.equals(base.decisions)
+
+
+def test_shuffled_input_gives_same_decisions_on_many_short_and_long_texts():
+    rng = random.Random(11)
+    vocab = ["good", "app", "great", "bank", "update", "login", "fast", "easy", "thanks", "transfer", "slow", "crashes", "again"]
+    base = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 14))) for _ in range(250)]
+    copies = [t + " thanks" for t in base[:60]] + [t.replace("good", "goood").upper() for t in base[60:140]] + [" ".join(t.split()[1:]) for t in base[140:200]]
+    items = [(f"t{i:04d}", t) for i, t in enumerate(base + copies)]
+    first = deduplicate([i for i, _ in items], [t for _, t in items])
+    assert first.counts["short_duplicate_pairs"] > 20 and first.counts["long_candidate_pairs"] > 20
+    for seed in range(2):
+        rng.shuffle(items)
+        again = deduplicate([i for i, _ in items], [t for _, t in items])
+        assert again.decisions.equals(first.decisions)
 
 
 def test_threshold_controls_near_pairs():
@@ -160,26 +174,114 @@ def test_stage_dedups_across_sources(tmp_path: Path):
     assert result.counts["cross_source_removed"] == 1
 
 
-def test_verify_skipping_keeps_the_same_survivors_as_checking_every_pair():
-    """verify() skips edit checks that cannot change a survivor; the survivors must be those of checking all."""
-    from pisar_data.minhash import clusters, edit_check, exact_groups, verify
+# Issue 17: different reviews that the earlier rule merged (a short review contained in a longer one,
+# up to 3 extra words at any length; one replaced word once a text had 10+ words). Each pair must
+# stay apart; on the code before issue 17 every one of them was merged (the second id removed).
+DIFFERENT_REVIEWS = [
+    ("best study platform", "pw is best platform online study"),
+    ("Simply the best", "best of best, Simply the best"),
+    ("Worst app ever", "it was awesome!!!! Worst app ever"),
+    ("very good performance", "very good performance for transportation"),
+    ("it's very good", "It's good very easy to use"),
+    ("Highly recommend this app to everyone, the new update is really great", "Highly recommend this app to everyone, the new update is really bad"),
+    ("Thank you so much developers ❤️ the new update works on my tablet", "Thank you so much developers ❤️ the new update crashes on my tablet"),
+]
+
+
+@pytest.mark.parametrize("shorter, longer", DIFFERENT_REVIEWS)
+def test_different_reviews_stay_apart(shorter, longer):
+    kept, result = _run({"id1": longer, "id2": shorter})
+    assert kept == {"id1", "id2"}, result.decisions.to_dicts()
+
+
+def test_chains_keep_their_ends_apart():
+    """Each removed review is a duplicate of the review kept for it, not only of a neighbour."""
+    texts = {
+        "c1": "good app for kids",
+        "c2": "good app for",  # c1 minus a word: a duplicate of c1
+        "c3": "good app for me",  # c2 plus a word, but c1 with a word replaced: a different review
+        "g1": "good app",
+        "g2": "good game",  # a replaced word
+        "g3": "great game",  # another one
+        "g4": "good games",  # a typo of g2 (one letter), a replaced word from g1
+        "e1": "Great bank app 👍👍",
+        "e2": "Terrible bank app 👍👍",  # a replaced word behind an emoji tail
+        "e3": "great bank app 👍👍👍",  # e1 with the emoji repeated: the same review
+    }
+    kept, result = _run(texts)
+    removed = dict(zip(result.decisions["removed_id"], result.decisions["kept_id"]))
+    assert removed == {"c2": "c1", "g4": "g2", "e3": "e1"}
+    assert kept == set(texts) - set(removed)
+
+
+def test_copies_of_one_review_join_the_kept_copy():
+    """Copies one edit away from the original are up to two edits from each other: a copy joins the
+    kept copy through the original when it is close enough (no replaced word), not otherwise."""
+    texts = {
+        "k1": "well done and accurate fast now",  # kept (smallest id): the original plus "now"
+        "k2": "well done and accurate fast",  # the original: a direct duplicate of k1
+        "k3": "well and accurate fast",  # the original minus "done": joins through k2
+        "k4": "well done and accurate fast again",  # the original plus "again": "now" replaced, stays
+        "k5": "well done and accurate fsat",  # a typo of the original: joins through k2
+    }
+    kept, result = _run(texts)
+    removed = dict(zip(result.decisions["removed_id"], result.decisions["kept_id"]))
+    assert removed == {"k2": "k1", "k3": "k1", "k5": "k1"}
+    assert result.counts["second_degree_removed"] == 2
+
+
+def test_short_pairs_are_exactly_the_rule():
+    """The exact joins for short texts find precisely the pairs that edit_check accepts (all pairs checked)."""
+    from pisar_data.minhash import edit_check, one_edit_pairs, word_bags
+
+    rng = random.Random(5)
+    vocab = ["good", "goood", "god", "food", "app", "apps", "bank", "bnak", "fast", "great", "grate", "thanks", "👍", "login", "log"]
+    texts = sorted({" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 8))) for _ in range(700)})
+    series = normalize(pl.Series(texts))
+    config = DedupConfig()
+    found = {tuple(p) for p in one_edit_pairs(word_bags(series, np.arange(len(texts)))).tolist()}
+    normalized = series.to_list()
+    every = {(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts)) if edit_check(normalized[i], normalized[j], config)}
+    assert found == every and len(every) > 100
+
+
+def test_lazy_edit_checks_give_the_survivors_of_checking_every_pair():
+    """assign_survivors checks a long pair only when the answer can change a survivor; the survivors
+    must be those obtained when every pair is known in advance."""
+    from pisar_data.minhash import assign_survivors, edit_check
 
     rng = random.Random(3)
-    vocab = ["good", "app", "great", "bank", "update", "login", "fast", "easy", "thanks", "transfer", "bad", "slow"]
-    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(3, 7))) for _ in range(600)]
-    texts += [t + " thanks" for t in texts[:200]] + [" ".join(reversed(t.split())) for t in texts[200:300]]
+    vocab = ["good", "app", "great", "bank", "update", "login", "fast", "easy", "thanks", "transfer", "bad", "slow", "the", "is"]
+    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(8, 12))) for _ in range(300)]
+    texts += [t + " thanks" for t in texts[:100]] + [" ".join(reversed(t.split())) for t in texts[100:150]] + [t.replace("good", "goood") for t in texts[150:250]]
     config = DedupConfig()
-    series = normalize(pl.Series(texts))
+    series = pl.Series(sorted(set(normalize(pl.Series(texts)).to_list())))
     normalized = series.to_list()
-    representative = exact_groups(series)
     shingles = shingle(series, config)
-    sigs = signatures(shingles, config)
-    words = (series.str.count_matches(" ") + 1).to_numpy().astype(np.int64)
-    eligible = (representative == np.arange(len(texts))) & (words >= config.min_words_near)
-    pairs = lsh_candidates(band_keys(sigs, config), eligible, config)
-    accepted, scores, checked = verify(normalized, words, shingles, sigs, pairs, config)
-    assert checked.sum() < (scores >= config.threshold).sum()  # something was skipped
-    every = np.array([s >= config.threshold and edit_check(normalized[i], normalized[j], config) for (i, j), s in zip(pairs.tolist(), scores)], dtype=bool)
-    lazy, _ = clusters(len(texts), representative, pairs[accepted])
-    full, _ = clusters(len(texts), representative, pairs[every])
+    pairs = lsh_candidates(band_keys(signatures(shingles, config), config), np.ones(len(series), bool), config)
+    lazy, counts = assign_survivors(len(series), pairs, np.zeros(len(pairs), bool), series, config)
+    known = np.array([edit_check(normalized[i], normalized[j], config) for i, j in pairs.tolist()])
+    full, _ = assign_survivors(len(series), pairs[known], np.ones(int(known.sum()), bool), series, config)
     assert np.array_equal(lazy, full)
+    assert counts["edit_checks"] < len(pairs) and (lazy != np.arange(len(series))).sum() > 100, (counts, len(pairs))
+
+
+def test_a_huge_review_is_compared_for_exact_duplicates_only():
+    """Issue 16: a 5 MB review made a (3.8M, 256) signature chunk (~7 GiB). Over ``max_chars`` a text is
+    only exact-deduplicated: bounded memory, counted in the stats, and never a near duplicate."""
+    import resource
+    import tracemalloc
+
+    sentence = "The app keeps logging me out after the latest update and support never answers my emails. "
+    huge = "".join(sentence.replace("update", f"update {i % 7}") for i in range(56_000))  # 5.5 MB
+    texts = {f"h{i}": t for i, t in enumerate([huge, huge + "!", huge[:-40] + " and now it works", "Good app", "good app!!"])}
+    texts.update({f"r{i:03d}": f"Review {i}: the login page of the bank app freezes" for i in range(400)})
+    tracemalloc.start()
+    kept, result = _run(texts)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 300 * 2**20, peak  # numpy arrays are traced; the old code needed gigabytes
+    assert result.counts["texts_capped"] == 3
+    removed = dict(zip(result.decisions["removed_id"], result.decisions["kept_id"]))
+    assert removed == {"h1": "h0", "h4": "h3"}  # the exact copy goes; the edited one is only compared exactly
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 4 * 2**20  # KB: the whole test process under 4 GB
