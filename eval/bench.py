@@ -24,7 +24,7 @@ from eval.semsim import Scores, SemSimScorer
 from eval.stats import (THRESHOLD, BootstrapConfig, bootstrap_ci, confusion, macro_f1, macro_f1_ci, mean, paired_bootstrap,
                         share_at_least, type_codes)
 
-if TYPE_CHECKING:  # pisar_data.leakage (MinHash, datasketch) is imported only when the audit runs
+if TYPE_CHECKING:  # pisar_data.leakage (MinHash, MiniLM) is imported only when the audit runs
     from pisar_data.leakage import Embed, LeakageConfig
 
 # The paper's results on its 661-row test slice, compared with ours (not recomputed here).
