@@ -145,6 +145,20 @@ def test_two_apps_stay_in_train_with_one_line_and_notes(tmp_path):
     assert result.counts["split_unit_google_play"] == "train_only"
 
 
+def test_each_missing_split_names_its_own_cause(tmp_path):
+    # One app and 7 rows: the quota would also scale validation to 0, but the cause is the missing contexts.
+    one = anchored(1, seed=3, opera_rows=0).head(7).with_columns(pl.lit("google_play").alias("source"))
+    notes = dict(_select(one, tmp_path=tmp_path).tables["split_notes"].iter_rows())
+    assert notes.keys() == {"validation", "test"}
+    assert all("min_eval_contexts = 3" in note and "google_play 1 app" in note for note in notes.values())
+    # Six apps, 9 rows: enough contexts, so a split left empty by the scaling says so with the numbers.
+    few = anchored(6, seed=2, opera_rows=0).with_columns(pl.lit("google_play").alias("source"))
+    result = _select(few.group_by("context_id", maintain_order=True).head(2), tmp_path=tmp_path)
+    notes = dict(result.tables["split_notes"].iter_rows())
+    assert result.counts["test"] == 1 and notes == {
+        "validation": "only 9 eligible rows for total_rows = 12,929, so validation_rows = 661 scaled down to 0"}
+
+
 def test_few_apps_can_be_split_by_review_when_the_recipe_says_so(tmp_path):
     two = anchored(2, seed=3, opera_rows=0).with_columns(pl.lit("google_play").alias("source"))
     config = Config(total_rows=48, test_rows=10, validation_rows=10, fallback_split_unit={"google_play": "review"})

@@ -276,12 +276,13 @@ def _split_notes(counts: dict, config: Config, sources: list[str], units: dict[s
             note = "every selected row went to test or validation"
         elif not (config.test_rows if split == "test" else config.validation_rows):
             note = f"the recipe asks for none ([select] {split}_rows = 0)"
-        elif not eval_sizes[split]:
-            note = f"{split}_rows scaled to 0 rows by the shortfall of eligible rows"
-        elif not eval_sources:
+        elif not eval_sources:  # checked first: with no source able to give eval rows, the scaling below is moot
             have = ", ".join(f"{s} {_count(contexts[s], CONTEXT_NOUNS.get(s, 'context'))}" for s in sources)
             note = (f"a leakage-free split needs a source with at least min_eval_contexts = {config.min_eval_contexts} "
                     f"contexts and this build has {have}, so every row is in train")
+        elif not eval_sizes[split]:
+            note = (f"only {counts['eligible']:,} eligible rows for total_rows = {config.total_rows:,}, so {split}_rows "
+                    f"= {config.test_rows if split == 'test' else config.validation_rows:,} scaled down to 0")
         else:
             taken = []
             for source in eval_sources:
