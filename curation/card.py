@@ -254,11 +254,11 @@ def _split_units(manifest: Mapping) -> list[tuple[str, str]]:
 
 
 def _missing_splits(manifest: Mapping) -> list[tuple[str, str]]:
-    """("`validation` and `test`", why) for each reason a split is missing."""
+    """("`validation` and `test` splits", why) for each reason a split is missing."""
     grouped: dict[str, list[str]] = {}
     for split, note in (manifest.get("missing_splits") or {}).items():
         grouped.setdefault(note, []).append(f"`{split}`")
-    return [(" and ".join(splits), note) for note, splits in grouped.items()]
+    return [(" and ".join(splits) + (" splits" if len(splits) > 1 else " split"), note) for note, splits in grouped.items()]
 
 
 def _personas(manifest: Mapping, tables: Mapping[str, pl.DataFrame]) -> dict[str, Any]:

@@ -192,9 +192,11 @@ def test_a_build_without_validation_and_test_writes_no_empty_file_and_loads_with
     data = DatasetCard(text).data
     assert data.configs == [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}]
     assert [s["name"] for s in data.dataset_info["splits"]] == ["train"]
-    assert f"**This copy has no `validation` and `test` split**: {note}." in text
+    assert f"**This copy has no `validation` and `test` splits**: {note}." in text
     loaded = datasets.load_dataset(str(out))
     assert list(loaded) == ["train"] and loaded["train"].num_rows == tables["rows"].height
+    apart = card.render_card(manifest | {"missing_splits": {"validation": "scaled to 0", "test": note}}, tables)
+    assert "**This copy has no `validation` split**: scaled to 0." in apart and f"**This copy has no `test` split**: {note}." in apart
 
 
 def test_card_states_the_persona_frame_and_reviews_from_other_stores(build):

@@ -65,7 +65,7 @@ def test_real_files_give_rows_with_screen_text_loadable_as_the_card_says(real_bu
     assert not rows["persona"].str.contains("does not use the internet").any()  # the review frame: internet users
     missing = [f"`{split}`" for split in SPLITS if split not in listed]
     # two apps: the card says which splits are missing and why (one line per reason; splits sharing one are joined)
-    said = [name for line in re.findall(r"\*\*This copy has no (.+?) split\*\*: \S", card.text) for name in re.findall(r"`\w+`", line)]
+    said = [name for line in re.findall(r"\*\*This copy has no (.+?) splits?\*\*: \S", card.text) for name in re.findall(r"`\w+`", line)]
     assert sorted(said) == sorted(missing)
     manifest = json.loads((real_build / "build" / "manifest.json").read_text(encoding="utf-8"))
     assert {split: len(loaded[split]) for split in listed} == {s: n for s, n in manifest["splits"].items() if n}
