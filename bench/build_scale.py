@@ -151,9 +151,8 @@ def generate_snapshot(raw: Path, reviews: int, apps: int, screens_per_app: int, 
         color = (rng.randint(0, 200), rng.randint(0, 200), rng.randint(0, 200))
         for kind in screen_types[app]:
             lines = SCREENS[kind]
-            file = shots.add_blob(screen_png(f"Bench App {i}", lines, color, rng), "png")
-            sha256 = file.rsplit("/", 1)[1].split(".")[0]
-            records.append({ID: f"{app}:{sha256}", "context_id": app, "sha256": sha256, "file": file, "width": 360, "height": 640,
+            blob = shots.add_blob(screen_png(f"Bench App {i}", lines, color, rng), "png")
+            records.append({ID: f"{app}:{blob.sha256}", "context_id": app, "sha256": blob.sha256, "file": blob.file, "width": 360, "height": 640,
                             "screen_text": "\n".join(lines), "text_source": "sidecar_text", "original_name": f"{kind}.png"})
     shots.add("screens", records)
     shots.finish()

@@ -121,8 +121,7 @@ def main(argv: list[str]) -> int:
 
     inputs = [args.file, *([args.recipe] if args.recipe else [])]
     check_replaceable(args.out, STATS, inputs=inputs)
-    from curation.extractors import Drop, ReviewInput, make_extractor
-    from pisar_data.schema import ACTION_TYPES
+    from curation.extractors import Drop, ReviewInput, make_extractor, result_counts
 
     extractor = make_extractor(config)
     text_list = texts.to_list()
@@ -150,14 +149,7 @@ def main(argv: list[str]) -> int:
                          "intent_source": result.intent_source, "rationale": result.rationale})
     extracted = pl.DataFrame(rows, schema=OUTPUT_SCHEMA)
     kept = extracted.filter(pl.col("kept"))
-    counts: dict[str, int] = {"in": n, "kept": kept.height}
-    for reason, count in sorted(extracted.filter(~pl.col("kept")).group_by("drop_reason").len().iter_rows()):
-        counts[f"dropped_{reason}"] = count
-    for action_type in ACTION_TYPES:
-        count = kept.filter(pl.col("action_type") == action_type).height
-        if count:
-            counts[f"action_{action_type}"] = count
-    counts["intent_stated"] = kept.filter(pl.col("intent_source") == "stated").height
+    counts = {"in": n, "kept": kept.height, **result_counts(results)}
     stats = {
         "input": str(args.file),
         "columns": {flag: name for flag, name in (("text", args.text_column), ("id", args.id_column), ("title", args.title_column),

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pisar_data.atomic import write_bytes, write_text
 from pisar_data.errors import UserError
@@ -149,6 +149,13 @@ class _SourceLock:
         if not self._handle.closed:
             fcntl.lockf(self._handle, fcntl.LOCK_UN)
             self._handle.close()
+
+
+class Blob(NamedTuple):
+    """A file stored by :meth:`Pull.add_blob`: its path relative to the source folder, and its SHA-256."""
+
+    file: str
+    sha256: str
 
 
 @dataclass
@@ -302,17 +309,18 @@ class Pull:
             self._write_manifest()
         return len(lines)
 
-    def add_blob(self, data: bytes, ext: str) -> str:
-        """Store bytes by content hash; returns the path relative to the source folder.
+    def add_blob(self, data: bytes, ext: str) -> Blob:
+        """Store bytes by content hash; returns their path relative to the source folder and the hash.
 
         A blob already stored by a complete pull of this source (or this one) is not written again.
         """
-        name = f"{sha256_bytes(data)}.{ext.lstrip('.').lower()}"
+        sha256 = sha256_bytes(data)
+        name = f"{sha256}.{ext.lstrip('.').lower()}"
         for pull_dir in [*self._others, self.dir]:
             if (pull_dir / "files" / name).is_file():
-                return f"{pull_dir.name}/files/{name}"
+                return Blob(f"{pull_dir.name}/files/{name}", sha256)
         write_bytes(self.dir / "files" / name, data)
-        return f"{self.dir.name}/files/{name}"
+        return Blob(f"{self.dir.name}/files/{name}", sha256)
 
     def finish(self) -> PullResult:
         """Mark the pull complete and release the lock. A pull that stored nothing is removed."""

@@ -42,6 +42,21 @@ def single_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.fixture(params=["parquet", "csv", "jsonl"])
+def write_review_table(request, tmp_path: Path):
+    """write(columns) -> a table file in each format the user-table reader takes (one test per format)."""
+
+    def write(columns: dict) -> Path:
+        import polars as pl
+
+        path = tmp_path / f"reviews.{request.param}"
+        frame = pl.DataFrame(columns)
+        {"parquet": frame.write_parquet, "csv": frame.write_csv, "jsonl": frame.write_ndjson}[request.param](path)
+        return path
+
+    return write
+
+
 @pytest.fixture(scope="session")
 def real_samples() -> Path:
     if not REAL_SAMPLES.is_dir():

@@ -33,12 +33,9 @@ ROWS = {
 }
 
 
-@pytest.fixture(params=["parquet", "csv", "jsonl"])
-def table_file(request, tmp_path: Path) -> Path:
-    path = tmp_path / f"reviews.{request.param}"
-    frame = pl.DataFrame(ROWS)
-    {"parquet": frame.write_parquet, "csv": frame.write_csv, "jsonl": frame.write_ndjson}[request.param](path)
-    return path
+@pytest.fixture
+def table_file(write_review_table) -> Path:
+    return write_review_table(ROWS)
 
 
 def test_command_writes_extracted_and_stats(table_file: Path, tmp_path: Path):

@@ -27,12 +27,12 @@ def test_pull_writes_manifest_with_hashes_and_counts(tmp_path):
     assert manifest["status"] == "complete" and manifest["finished_at"]
     assert manifest["source"] == "google_play" and manifest["params"] == {"app_id": "com.x"}
     assert manifest["record_count"] == 3
-    assert set(manifest["files"]) == {"reviews-00001.jsonl", "reviews-00002.jsonl", blob.split("/", 1)[1]}
+    assert set(manifest["files"]) == {"reviews-00001.jsonl", "reviews-00002.jsonl", blob.file.split("/", 1)[1]}
     for rel, entry in manifest["files"].items():
         data = (pull.dir / rel).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
     assert manifest["files"]["reviews-00001.jsonl"]["records"] == 2
-    assert blob.endswith(hashlib.sha256(b"\x89PNG fake").hexdigest() + ".png")
+    assert blob.sha256 == hashlib.sha256(b"\x89PNG fake").hexdigest() and blob.file.endswith(blob.sha256 + ".png")
     assert result.added == {"reviews": 3} and result.total == {"reviews": 3}
     lines = [json.loads(line) for line in (pull.dir / "reviews-00001.jsonl").read_text().splitlines()]
     assert lines[0]["_app_id"] == "com.x" and lines[0]["_fetched_at"] and lines[0]["value"] == "v1"
@@ -86,7 +86,7 @@ def test_interrupted_pull_resumes_from_cursor_and_keeps_batches(tmp_path):
 
 def test_input_files_lists_every_file_with_recorded_hashes(tmp_path):
     pull = Pull.open(tmp_path, "screens", {}, {})
-    pull.add("screens", [{"_id": "s", "file": pull.add_blob(b"img", "png")}])
+    pull.add("screens", [{"_id": "s", "file": pull.add_blob(b"img", "png").file}])
     pull.finish()
     (pull.dir / "screens-00002.jsonl").write_text('{"_id": "t"}\n')  # written by a crashed resume, not yet in the manifest
     files = snapshot.input_files(tmp_path)

@@ -17,6 +17,7 @@ model client or torch.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,21 @@ class Extractor(Protocol):
     def extract_all(self, reviews: Sequence[ReviewInput], progress: Progress) -> list[Extraction | Drop]: ...
 
     def stats(self) -> dict[str, int | float | str]: ...
+
+
+def result_counts(results: Sequence[Extraction | Drop]) -> dict[str, int]:
+    """What the stage and `pisar extract` report of a run: ``dropped_<reason>`` (sorted by reason),
+    ``action_<type>`` for each type that occurs (in ``ACTION_TYPES`` order) and ``intent_stated``."""
+    from pisar_data.schema import ACTION_TYPES
+
+    kept = [r for r in results if not isinstance(r, Drop)]
+    drops = Counter(r.reason for r in results if isinstance(r, Drop))
+    types = Counter(r.action_type for r in kept)
+    return {
+        **{f"dropped_{reason}": n for reason, n in sorted(drops.items())},
+        **{f"action_{action_type}": types[action_type] for action_type in ACTION_TYPES if types[action_type]},
+        "intent_stated": sum(r.intent_source == "stated" for r in kept),
+    }
 
 
 def _hybrid(config: Config) -> Extractor:

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from curation.snapshot import ID, Pull
 from pisar_data.errors import UserError
 from pisar_data.user_files import read_image
 
@@ -73,3 +74,10 @@ def require_columns(path: str | Path, rows: list[dict], required: tuple[str, ...
         empty = [c for c in nonempty if row.get(c) in (None, "")]
         if empty:
             raise UserError(f"{path}: record {number} has no {', '.join(empty)}; the file looks truncated or is not a {what}")
+
+
+def screen_image_record(pull: Pull, context_id: str, image: NormalizedImage) -> dict:
+    """The fields every screen record shares: the image stored by content hash, its id and size."""
+    blob = pull.add_blob(image.data, image.ext)
+    return {ID: f"{context_id}:{blob.sha256}", "context_id": context_id, "sha256": blob.sha256, "file": blob.file,
+            "width": image.width, "height": image.height}

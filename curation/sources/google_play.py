@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from curation.snapshot import ID, Pull, PullResult, tool_versions
-from curation.sources import ImageConfig, log_to_stderr, normalize_image, require_columns
+from curation.sources import ImageConfig, log_to_stderr, normalize_image, require_columns, screen_image_record
 from curation.sources.http import (
     DEFAULT_POLICY,
     FetchError,
@@ -174,19 +174,7 @@ def pull(
                 except UserError as error:  # one bad or vanished screenshot must not stop the pull
                     print(f"warning: skipping screenshot: {error}", file=sys.stderr)
                     continue
-                file = pull_.add_blob(image.data, image.ext)
-                sha256 = file.rsplit("/", 1)[1].split(".")[0]
-                shots.append(
-                    {
-                        ID: f"{app_id}:{sha256}",
-                        "context_id": app_id,
-                        "sha256": sha256,
-                        "file": file,
-                        "width": image.width,
-                        "height": image.height,
-                        "url": url,
-                    }
-                )
+                shots.append({**screen_image_record(pull_, app_id, image), "url": url})
             pull_.add("screenshots", shots, **context)
             cursor = {**cursor, "app_done": True}
             pull_.save_cursor(cursor)

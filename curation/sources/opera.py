@@ -55,12 +55,12 @@ def _image_record(pull: Pull, row: dict, path: Path) -> dict:
         return {**row, "image_path": image.get("path") if isinstance(image, dict) else None, "file": None}
     with read_image(data, f"{path}: image {row.get('image_name')!r}", decode=False) as decoded:
         ext, (width, height) = (decoded.format or "png").lower().replace("jpeg", "jpg"), decoded.size
-    file = pull.add_blob(data, ext)
+    blob = pull.add_blob(data, ext)
     return {
         **row,
         "image_path": image.get("path"),
-        "file": file,
-        "sha256": file.rsplit("/", 1)[1].split(".")[0],
+        "file": blob.file,
+        "sha256": blob.sha256,
         "width": width,
         "height": height,
     }

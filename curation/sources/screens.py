@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from curation.snapshot import ID, Pull, PullResult, tool_versions
-from curation.sources import ImageConfig, normalize_image
+from curation.snapshot import Pull, PullResult, tool_versions
+from curation.sources import ImageConfig, normalize_image, screen_image_record
 from pisar_data.errors import UserError
 from pisar_data.user_files import read_bytes, read_json, read_text
 
@@ -99,20 +99,7 @@ def import_dir(directory: str | Path, raw_dir: str | Path, context_id: str) -> P
     with Pull.open(raw_dir, SOURCE, {"from_dir": str(directory.resolve()), "context_id": context_id}, tool_versions(*TOOLS)) as pull:
         records = []
         for path, image, text, text_source in prepared:
-            file = pull.add_blob(image.data, image.ext)
-            sha256 = file.rsplit("/", 1)[1].split(".")[0]
-            records.append(
-                {
-                    ID: f"{context_id}:{sha256}",
-                    "context_id": context_id,
-                    "sha256": sha256,
-                    "file": file,
-                    "width": image.width,
-                    "height": image.height,
-                    "screen_text": text,
-                    "text_source": text_source,
-                    "original_name": path.name,
-                }
-            )
+            records.append({**screen_image_record(pull, context_id, image), "screen_text": text, "text_source": text_source,
+                            "original_name": path.name})
         pull.add("screens", records)
         return pull.finish()

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from curation.extractors import Drop, ReviewInput, make_extractor
+from curation.extractors import Drop, ReviewInput, make_extractor, result_counts
 from curation.extractors.config import Config
 from curation.stages import BuildContext, StageResult, Tables
-from pisar_data.schema import ACTION_TYPES
 
 NAME = "extract"
 __all__ = ["NAME", "Config", "make_extractor", "run"]
@@ -52,7 +51,8 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
         )
         for record in records
     ]
-    for record, review, result in zip(records, inputs, extractor.extract_all(inputs, ctx.progress), strict=True):
+    results = extractor.extract_all(inputs, ctx.progress)
+    for record, review, result in zip(records, inputs, results, strict=True):
         if isinstance(result, Drop):
             drops.append({"review_id": record["review_id"], "reason": result.reason})
             continue
@@ -66,12 +66,5 @@ def run(tables: Tables, config: Config, ctx: BuildContext) -> StageResult:
     tuples = pl.DataFrame(kept, schema=TUPLE_SCHEMA).sort("id")
     drop_table = pl.DataFrame(drops, schema=DROP_SCHEMA).sort("review_id")
     counts: dict[str, int | float | str] = {"extractor": extractor.name, "extractor_version": extractor.version, **extractor.stats(),
-                                           "in": reviews.height, "out": tuples.height}
-    for reason, n in sorted(drop_table.group_by("reason").len().iter_rows()):
-        counts[f"dropped_{reason}"] = n
-    for action_type in ACTION_TYPES:
-        n = tuples.filter(pl.col("action_type") == action_type).height
-        if n:
-            counts[f"action_{action_type}"] = n
-    counts["intent_stated"] = tuples.filter(pl.col("intent_source") == "stated").height
+                                           "in": reviews.height, "out": tuples.height, **result_counts(results)}
     return StageResult(tables={"review_tuples": tuples, "extract_drops": drop_table}, counts=counts)
